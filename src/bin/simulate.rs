@@ -1,0 +1,223 @@
+//! `simulate SCENARIO.json [--out DIR] [--seed N] [--trace]`: runs a synsim scenario and writes
+//! summary.json, timeline.csv (and events.jsonl, charts) into the output directory.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::Parser;
+use serde_json::Value;
+
+use synsim::report::{self, RunOptions};
+use synsim::scenario;
+use synsim::tcp::Profile;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "simulate",
+    version,
+    about = "Deterministic discrete-event simulator of TCP connection establishment",
+    long_about = "Runs a synsim scenario (JSON): clients, servers, attackers and the network between them, \
+event by event, and writes summary.json, timeline.csv (and, on request, events.jsonl) into the output \
+directory. The same scenario and seed always give byte-identical files.",
+    after_help = "Examples:\n  simulate scenarios/syn_flood.json\n  simulate scenarios/handshake.json --trace --out /tmp/hs\n  simulate --explain-profile freebsd"
+)]
+struct Cli {
+    /// Scenario file (JSON).
+    #[arg(required_unless_present = "explain_profile")]
+    scenario: Option<PathBuf>,
+    /// Output directory [default: output/<scenario file stem>/].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Override the scenario's seed.
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+    /// Also write events.jsonl: every packet, state change and outcome.
+    #[arg(long)]
+    trace: bool,
+    /// Skip drawing charts.
+    #[arg(long)]
+    no_charts: bool,
+    /// Override the scenario's event budget (max_events).
+    #[arg(long, value_name = "N")]
+    max_events: Option<u64>,
+    /// Print engine statistics: events, events/s, simulated seconds per wall second, peak memory.
+    #[arg(long)]
+    stats: bool,
+    /// Print the effective knob values of a stack profile (linux, freebsd, rfc9293) and exit.
+    #[arg(long, value_name = "PROFILE")]
+    explain_profile: Option<String>,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    if let Some(p) = &cli.explain_profile {
+        let profile = Profile::parse(p)
+            .ok_or_else(|| format!("unknown profile {p:?} (linux, freebsd, rfc9293)"))?;
+        let v = serde_json::to_value(profile.config()).expect("config serialises");
+        println!(
+            "profile {} (every knob can be overridden per host under \"stack\"):",
+            profile.name()
+        );
+        if let Value::Object(m) = v {
+            let width = m.keys().map(|k| k.len()).max().unwrap_or(0);
+            for (k, v) in m {
+                println!("  {k:width$}  {v}");
+            }
+        }
+        let cfg = profile.config();
+        let secs = |v: &[u64]| {
+            v.iter()
+                .map(|ms| format!("{}", *ms as f64 / 1000.0))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let (syns, give_up) = cfg.syn_schedule_ms();
+        println!(
+            "connect to a silent peer: SYNs at {} s; ETIMEDOUT at {} s (limits: {} retransmissions, {} ms)",
+            secs(&syns),
+            give_up as f64 / 1000.0,
+            cfg.effective_syn_max_retransmissions(),
+            cfg.effective_syn_give_up_ms()
+        );
+        let (acks, expiry) = cfg.synack_schedule_ms();
+        println!(
+            "half-open entry nobody answers: SYN-ACKs at {} s; expires at {} s (before pruning)",
+            secs(&acks),
+            expiry as f64 / 1000.0
+        );
+        return Ok(());
+    }
+    let path = cli.scenario.expect("clap requires SCENARIO");
+    let mut scn = scenario::load(&path).map_err(|e| e.to_string())?;
+    if let Some(s) = cli.seed {
+        scn.seed = s;
+        scn.understood["seed"] = Value::from(s);
+    }
+    let out_dir = cli
+        .out
+        .clone()
+        .unwrap_or_else(|| report::default_out_dir(&path));
+    let opts = RunOptions {
+        out_dir: out_dir.clone(),
+        trace: cli.trace,
+        charts: !cli.no_charts,
+        max_events: cli.max_events,
+    };
+    let wall = Instant::now();
+    let rep = report::run_to_dir(&scn, &opts).map_err(|e| e.to_string())?;
+    let secs = wall.elapsed().as_secs_f64();
+    if !cli.quiet {
+        print_summary(&rep.summary, &out_dir, secs);
+    }
+    if cli.stats {
+        let ev = rep.stats.events as f64;
+        println!("engine:");
+        println!("  events processed      {}", rep.stats.events);
+        println!("  wall time             {:.3} s", secs);
+        println!("  events per second     {:.0}", ev / secs.max(1e-9));
+        println!(
+            "  simulated s / wall s  {:.1}",
+            scn.duration.as_secs_f64() / secs.max(1e-9)
+        );
+        println!(
+            "  peak live connections {}",
+            rep.stats.peak_live_connections
+        );
+        println!("  peak queued events    {}", rep.stats.peak_queued_events);
+        if let Some(kb) = peak_rss_kib() {
+            println!("  peak RSS              {:.1} MiB", kb as f64 / 1024.0);
+        }
+    }
+    Ok(())
+}
+
+/// Peak resident set size of this process (Linux `VmHWM`), if known.
+fn peak_rss_kib() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    s.lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+fn print_summary(s: &Value, out: &std::path::Path, secs: f64) {
+    let name = s["scenario_name"].as_str().unwrap_or("?");
+    println!(
+        "synsim: {name} (seed {}, {} ms simulated, {} events, {:.2} s wall)",
+        s["seed"], s["duration_ms"], s["events"], secs
+    );
+    let o = &s["outcomes"];
+    let attempts = s["attempts"].as_u64().unwrap_or(0);
+    println!(
+        "  attempts {attempts}: established {}, refused {}, unreachable {}, timed out {}, reset {}, aborted {}, unfinished {}",
+        o["established"],
+        o["refused"],
+        o["unreachable"],
+        o["timed_out"],
+        o["reset"],
+        o["aborted"],
+        o["unfinished"]
+    );
+    if let Some(r) = s["success_rate"].as_f64() {
+        println!("  success rate {:.1} %", r * 100.0);
+    }
+    let l = &s["connect_latency_ms"];
+    if l["count"].as_u64().unwrap_or(0) > 0 {
+        println!(
+            "  connect latency ms: p50 {}  p90 {}  p99 {}  max {}",
+            l["p50"], l["p90"], l["p99"], l["max"]
+        );
+    }
+    for li in s["listeners"].as_array().into_iter().flatten() {
+        println!(
+            "  listener {}:{} backlog {}: SYN queue peak {}/{}, accept queue peak {}/{}, accepted {}",
+            li["host"].as_str().unwrap_or("?"),
+            li["port"],
+            li["backlog"],
+            li["syn_queue_peak"],
+            li["syn_queue_capacity"],
+            li["accept_queue_peak"],
+            li["accept_queue_capacity"],
+            li["accepted"]
+        );
+    }
+    if let Some(d) = s["drops_by_reason"].as_object() {
+        if !d.is_empty() {
+            let mut v: Vec<(&String, u64)> = d
+                .iter()
+                .map(|(k, v)| (k, v.as_u64().unwrap_or(0)))
+                .collect();
+            v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+            let parts: Vec<String> = v.iter().take(6).map(|(k, n)| format!("{k} {n}")).collect();
+            println!("  drops by reason: {}", parts.join(", "));
+        }
+    }
+    let c = &s["counters"];
+    println!(
+        "  counters: ListenDrops {} ListenOverflows {} TCPReqQFullDrop {} SyncookiesSent {} SyncookiesRecv {} TCPSynRetrans {} OutRsts {}",
+        c["ListenDrops"],
+        c["ListenOverflows"],
+        c["TCPReqQFullDrop"],
+        c["SyncookiesSent"],
+        c["SyncookiesRecv"],
+        c["TCPSynRetrans"],
+        c["OutRsts"]
+    );
+    println!("  output: {}", out.display());
+}

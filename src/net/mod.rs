@@ -1,0 +1,274 @@
+//! The simulated network: who owns which address, how long a packet takes from one host to
+//! another, and whether it arrives.
+//!
+//! Routing is by destination address ([`AddrTable`]): an address owned by a host is delivered
+//! to it after the path's latency (plus jitter), unless a scripted rule or the path's loss model
+//! drops it; an address owned by nobody is a black hole, optionally answered by a router's ICMP
+//! host-unreachable (rate-limited like Linux `icmp_ratelimit`). Whether the destination host is
+//! up is checked at delivery time, by the engine.
+//!
+//! Simplifications: no queueing delay or bandwidth; the ICMP router sits halfway along the
+//! sender's default path, so its error arrives one one-way latency after the packet left.
+
+mod addr;
+mod loss;
+
+pub use addr::{AddrTable, HostId};
+pub use loss::LossModel;
+
+use crate::rng::{RngStreams, StreamRng};
+use crate::time::{SimDuration, SimTime};
+use crate::wire::{Flags, IcmpCode, Packet};
+use rand::RngExt;
+use rustc_hash::FxHashMap;
+
+/// Latency, jitter and loss of one direction between two hosts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PathSpec {
+    pub latency: SimDuration,
+    /// Each packet gets an extra delay uniform in [0, jitter]; a path never reorders: a packet
+    /// is never delivered before one sent earlier on the same path (like a single link).
+    pub jitter: SimDuration,
+    pub loss: LossModel,
+}
+
+struct Path {
+    spec: PathSpec,
+    rng: StreamRng,
+    /// Latest delivery time scheduled on this path: jitter never reorders a path (FIFO).
+    last_at: SimTime,
+}
+
+/// Drop packets matching a pattern: the n-th ones, or all within a time window.
+#[derive(Clone, Debug)]
+pub struct DropRule {
+    pub from: Option<HostId>,
+    pub to: Option<HostId>,
+    /// Exact flag set to match (e.g. SYN,ACK); `None` matches every TCP segment.
+    pub flags: Option<Flags>,
+    /// 1-based indices among matching packets to drop (sorted).
+    pub nth: Vec<u64>,
+    /// Drop every matching packet sent in `[from, until)`.
+    pub window: Option<(SimTime, SimTime)>,
+    seen: u64,
+}
+
+impl DropRule {
+    pub fn new(
+        from: Option<HostId>,
+        to: Option<HostId>,
+        flags: Option<Flags>,
+        mut nth: Vec<u64>,
+        window: Option<(SimTime, SimTime)>,
+    ) -> DropRule {
+        nth.sort_unstable();
+        DropRule {
+            from,
+            to,
+            flags,
+            nth,
+            window,
+            seen: 0,
+        }
+    }
+}
+
+/// Why the network lost a packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum NetDrop {
+    /// Independent (Bernoulli) loss.
+    Loss,
+    /// Gilbert-Elliott loss (in the good or bad state).
+    BurstLoss,
+    /// A scripted drop rule.
+    Scripted,
+    /// Destination address owned by no host.
+    BlackHole,
+    /// Destination host is down (dead or crashed) when the packet arrives.
+    HostDown,
+    /// An ICMP error suppressed by the router's rate limit.
+    IcmpRateLimited,
+}
+
+impl NetDrop {
+    pub fn name(self) -> &'static str {
+        match self {
+            NetDrop::Loss => "loss",
+            NetDrop::BurstLoss => "burst_loss",
+            NetDrop::Scripted => "scripted",
+            NetDrop::BlackHole => "black_hole",
+            NetDrop::HostDown => "host_down",
+            NetDrop::IcmpRateLimited => "icmp_rate_limited",
+        }
+    }
+}
+
+/// The router answering for unreachable destinations.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct IcmpSpec {
+    /// Tokens: one ICMP per `interval`, bursts up to `burst` (Linux: 1 per second, burst 5).
+    pub interval: SimDuration,
+    pub burst: u32,
+}
+
+/// What happens to a packet handed to the network.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Route {
+    Deliver { to: HostId, at: SimTime },
+    Drop(NetDrop),
+}
+
+/// An ICMP error the router sends back, and when it arrives.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct IcmpReply {
+    pub packet: Packet,
+    pub to: HostId,
+    pub at: SimTime,
+}
+
+pub struct Network {
+    pub addrs: AddrTable,
+    host_names: Vec<String>,
+    /// Explicit path specs by (from, to); everything else uses `default_path`.
+    explicit: FxHashMap<(HostId, HostId), PathSpec>,
+    default_path: PathSpec,
+    /// Paths created on first use, index from*H + to (H+1 columns: the last is "unowned").
+    paths: Vec<Option<Path>>,
+    rules: Vec<DropRule>,
+    icmp: Option<IcmpSpec>,
+    /// Per-destination token buckets (token time in ns), Linux `inet_peer_xrlim_allow`.
+    icmp_tokens: FxHashMap<crate::wire::AddrId, (u64, SimTime)>,
+    streams: RngStreams,
+}
+
+impl Network {
+    pub fn new(
+        addrs: AddrTable,
+        host_names: Vec<String>,
+        default_path: PathSpec,
+        explicit: Vec<((HostId, HostId), PathSpec)>,
+        rules: Vec<DropRule>,
+        icmp: Option<IcmpSpec>,
+        streams: RngStreams,
+    ) -> Network {
+        let h = host_names.len();
+        Network {
+            addrs,
+            explicit: explicit.into_iter().collect(),
+            default_path,
+            paths: (0..h * (h + 1)).map(|_| None).collect(),
+            host_names,
+            rules,
+            icmp,
+            icmp_tokens: FxHashMap::default(),
+            streams,
+        }
+    }
+
+    pub fn host_name(&self, h: HostId) -> &str {
+        &self.host_names[h.0 as usize]
+    }
+
+    fn path(&mut self, from: HostId, to: Option<HostId>) -> &mut Path {
+        let h = self.host_names.len();
+        let col = to.map_or(h, |t| t.0 as usize);
+        let idx = from.0 as usize * (h + 1) + col;
+        if self.paths[idx].is_none() {
+            let spec = to
+                .and_then(|t| self.explicit.get(&(from, t)).cloned())
+                .unwrap_or_else(|| self.default_path.clone());
+            let to_name = to.map_or("*", |t| self.host_names[t.0 as usize].as_str());
+            let name = format!("path/{}/{}", self.host_names[from.0 as usize], to_name);
+            self.paths[idx] = Some(Path {
+                spec,
+                rng: self.streams.stream(&name),
+                last_at: SimTime::ZERO,
+            });
+        }
+        self.paths[idx].as_mut().expect("path just created")
+    }
+
+    /// Routes a packet sent by host `from` at `now`. Returns the route and, for a black hole
+    /// with the ICMP router on, the error the router sends back.
+    pub fn route(
+        &mut self,
+        now: SimTime,
+        from: HostId,
+        pkt: &Packet,
+    ) -> (Route, Option<IcmpReply>) {
+        let dst = pkt.dst_addr();
+        let to = self.addrs.owner(dst);
+        // Scripted rules see every TCP segment entering the network.
+        if pkt.icmp.is_none() && self.scripted_drop(now, from, to, pkt.seg.flags) {
+            return (Route::Drop(NetDrop::Scripted), None);
+        }
+        let Some(to) = to else {
+            let icmp = self.icmp_reply(now, from, pkt);
+            return (Route::Drop(NetDrop::BlackHole), icmp);
+        };
+        let path = self.path(from, Some(to));
+        if let Some(drop) = path.spec.loss.lose(&mut path.rng) {
+            return (Route::Drop(drop), None);
+        }
+        let mut delay = path.spec.latency;
+        if path.spec.jitter.as_ns() > 0 {
+            delay = delay + SimDuration(path.rng.random_range(0..=path.spec.jitter.as_ns()));
+        }
+        let at = (now + delay).max(path.last_at);
+        path.last_at = at;
+        (Route::Deliver { to, at }, None)
+    }
+
+    fn scripted_drop(
+        &mut self,
+        now: SimTime,
+        from: HostId,
+        to: Option<HostId>,
+        flags: Flags,
+    ) -> bool {
+        let mut drop = false;
+        for r in &mut self.rules {
+            if r.from.is_some_and(|f| f != from)
+                || r.to.is_some_and(|t| Some(t) != to)
+                || r.flags.is_some_and(|f| f != flags)
+            {
+                continue;
+            }
+            r.seen += 1;
+            if r.nth.binary_search(&r.seen).is_ok() {
+                drop = true;
+            }
+            if r.window.is_some_and(|(a, b)| now >= a && now < b) {
+                drop = true;
+            }
+        }
+        drop
+    }
+
+    fn icmp_reply(&mut self, now: SimTime, from: HostId, pkt: &Packet) -> Option<IcmpReply> {
+        let spec = self.icmp?;
+        if pkt.icmp.is_some() {
+            return None; // never an ICMP error about an ICMP error
+        }
+        // The error goes to the packet's source address, if someone owns it.
+        let src = pkt.seg.src.addr;
+        let back_to = self.addrs.owner(src)?;
+        let cap = spec.interval.as_ns().saturating_mul(spec.burst as u64);
+        let (tokens, last) = self.icmp_tokens.entry(src).or_insert((cap, now));
+        *tokens = tokens.saturating_add(now.since(*last).as_ns()).min(cap);
+        *last = now;
+        if *tokens < spec.interval.as_ns() {
+            return None;
+        }
+        *tokens -= spec.interval.as_ns();
+        let latency = self.path(from, None).spec.latency;
+        Some(IcmpReply {
+            packet: Packet {
+                seg: pkt.seg,
+                icmp: Some(IcmpCode::HostUnreachable),
+            },
+            to: back_to,
+            at: now + latency,
+        })
+    }
+}

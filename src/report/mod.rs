@@ -1,0 +1,359 @@
+//! Everything a run writes: the metrics folded while it runs ([`Recorder`]), `summary.json`,
+//! `timeline.csv`, the optional `events.jsonl` trace, and the charts.
+//!
+//! [`run_to_dir`] is the whole pipeline the CLI uses: simulate with every observer attached,
+//! then write the files atomically (see [`output::OutputDir`]).
+
+pub mod histogram;
+pub mod output;
+pub mod timeline;
+pub mod trace;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+use crate::net::{HostId, Network};
+use crate::scenario::Scenario;
+use crate::sim::{Fate, Observer, OutcomeRecord, RunStats, Sample, SimError, Simulation};
+use crate::tcp::{Counters, Outcome, Reason, Role, TcpState};
+use crate::time::SimTime;
+use crate::wire::Packet;
+use histogram::Histogram;
+
+impl<O: Observer> Observer for Option<O> {
+    fn packet(&mut self, t: SimTime, f: Fate, p: &Packet, n: &Network) {
+        if let Some(o) = self {
+            o.packet(t, f, p, n);
+        }
+    }
+    fn state(
+        &mut self,
+        t: SimTime,
+        h: HostId,
+        c: u64,
+        r: Role,
+        a: TcpState,
+        b: TcpState,
+        why: Reason,
+    ) {
+        if let Some(o) = self {
+            o.state(t, h, c, r, a, b, why);
+        }
+    }
+    fn outcome(&mut self, t: SimTime, rec: &OutcomeRecord) {
+        if let Some(o) = self {
+            o.outcome(t, rec);
+        }
+    }
+    fn sample(&mut self, t: SimTime, s: &Sample) {
+        if let Some(o) = self {
+            o.sample(t, s);
+        }
+    }
+    fn host(&mut self, t: SimTime, h: HostId, up: bool) {
+        if let Some(o) = self {
+            o.host(t, h, up);
+        }
+    }
+}
+
+/// Metrics folded incrementally while the simulation runs (constant memory).
+#[derive(Default, Debug, Clone)]
+pub struct Recorder {
+    pub outcomes: [u64; 6],
+    pub per_client: Vec<[u64; 6]>,
+    /// Connect latency (SYN sent -> ESTABLISHED) of established attempts, in µs.
+    pub connect_latency: Histogram,
+    /// Discards and network drops by rule.
+    pub drops: BTreeMap<&'static str, u64>,
+    pub packets_sent: u64,
+    pub packets_delivered: u64,
+    pub packets_dropped_network: u64,
+    pub packets_discarded_hosts: u64,
+    pub state_changes: u64,
+    pub crashes: u64,
+}
+
+impl Recorder {
+    pub fn new(clients: usize) -> Self {
+        Recorder {
+            per_client: vec![[0; 6]; clients],
+            ..Recorder::default()
+        }
+    }
+    pub fn count(&self, o: Outcome) -> u64 {
+        self.outcomes[o as usize]
+    }
+}
+
+impl Observer for Recorder {
+    fn packet(&mut self, _t: SimTime, fate: Fate, _p: &Packet, _n: &Network) {
+        match fate {
+            Fate::Send => self.packets_sent += 1,
+            Fate::Deliver => self.packets_delivered += 1,
+            Fate::NetDrop(r) => {
+                self.packets_dropped_network += 1;
+                *self.drops.entry(r).or_insert(0) += 1;
+            }
+            Fate::HostDrop(r) => {
+                self.packets_discarded_hosts += 1;
+                *self.drops.entry(r.name()).or_insert(0) += 1;
+            }
+        }
+    }
+    fn state(
+        &mut self,
+        _t: SimTime,
+        _h: HostId,
+        _c: u64,
+        _r: Role,
+        _a: TcpState,
+        to: TcpState,
+        why: Reason,
+    ) {
+        self.state_changes += 1;
+        // Aborts and evictions of half-open entries count as drops of their rule too.
+        if matches!(to, TcpState::Closed | TcpState::Listen)
+            && !matches!(
+                why,
+                Reason::TimeWaitDone
+                    | Reason::FinAcked
+                    | Reason::HostCrash
+                    | Reason::TimeWaitReused
+            )
+        {
+            *self.drops.entry(why.name()).or_insert(0) += 1;
+        }
+    }
+    fn outcome(&mut self, _t: SimTime, o: &OutcomeRecord) {
+        self.outcomes[o.outcome as usize] += 1;
+        if let Some(c) = self.per_client.get_mut(o.client as usize) {
+            c[o.outcome as usize] += 1;
+        }
+        if let (Outcome::Established, Some(c)) = (o.outcome, o.connected) {
+            self.connect_latency
+                .record_us(c.since(o.started).as_ns() / 1_000);
+        }
+    }
+    fn host(&mut self, _t: SimTime, _h: HostId, up: bool) {
+        if !up {
+            self.crashes += 1;
+        }
+    }
+}
+
+fn us_to_ms(v: Option<u64>) -> Value {
+    match v {
+        Some(us) => json!(us as f64 / 1000.0),
+        None => Value::Null,
+    }
+}
+
+fn outcome_map(counts: &[u64; 6]) -> Value {
+    let mut m = serde_json::Map::new();
+    for o in Outcome::ALL {
+        m.insert(o.name().into(), json!(counts[o as usize]));
+    }
+    Value::Object(m)
+}
+
+fn counters_json(c: &Counters) -> Value {
+    let mut m = serde_json::Map::new();
+    for (k, v) in c.entries() {
+        m.insert(k.into(), json!(v));
+    }
+    Value::Object(m)
+}
+
+/// Builds `summary.json`.
+pub fn summary(scn: &Scenario, sim: &Simulation, rec: &Recorder, stats: &RunStats) -> Value {
+    let mut outcomes = outcome_map(&rec.outcomes);
+    outcomes["unfinished"] = json!(stats.unfinished_attempts);
+    let attempts = stats.attempts_started;
+    let h = &rec.connect_latency;
+    let mut clients = serde_json::Map::new();
+    for (i, c) in scn.clients.iter().enumerate() {
+        let n: u64 = rec.per_client[i].iter().sum();
+        clients.insert(
+            c.name.clone(),
+            json!({"outcomes": outcome_map(&rec.per_client[i]), "finished_attempts": n}),
+        );
+    }
+    let mut listeners = Vec::new();
+    for (i, &(host, li)) in sim.listener_refs().iter().enumerate() {
+        let st = &sim.stack(host).listener_stats()[li];
+        let spec = &scn.listeners[i];
+        listeners.push(json!({
+            "host": scn.hosts[host.0 as usize].name,
+            "port": spec.port,
+            "backlog": spec.backlog,
+            "syn_queue_capacity": st.syn_queue_capacity,
+            "syn_queue_peak": st.syn_queue_peak,
+            "accept_queue_capacity": st.accept_queue_capacity,
+            "accept_queue_peak": st.accept_queue_peak,
+            "accepted": st.accepted,
+            "counters": counters_json(&st.counters),
+        }));
+    }
+    let mut total = Counters::default();
+    let mut hosts = serde_json::Map::new();
+    for (i, hs) in scn.hosts.iter().enumerate() {
+        let c = &sim.stack(HostId(i as u32)).counters;
+        total.add(c);
+        hosts.insert(
+            hs.name.clone(),
+            json!({"profile": hs.profile.name(), "counters": counters_json(c)}),
+        );
+    }
+    let drops: serde_json::Map<String, Value> = rec
+        .drops
+        .iter()
+        .map(|(k, v)| ((*k).to_string(), json!(v)))
+        .collect();
+    json!({
+        "synsim_version": env!("CARGO_PKG_VERSION"),
+        "scenario_name": scn.name,
+        "description": scn.description,
+        "seed": scn.seed,
+        "duration_ms": scn.duration.as_ms_f64(),
+        "events": stats.events,
+        "attempts": attempts,
+        "outcomes": outcomes,
+        "success_rate": if attempts == 0 { Value::Null } else { json!(rec.count(Outcome::Established) as f64 / attempts as f64) },
+        "connect_latency_ms": {
+            "count": h.count(),
+            "min": us_to_ms(h.min_us()),
+            "p50": us_to_ms(h.quantile_us(0.50)),
+            "p90": us_to_ms(h.quantile_us(0.90)),
+            "p99": us_to_ms(h.quantile_us(0.99)),
+            "max": us_to_ms(h.max_us()),
+        },
+        "clients": clients,
+        "listeners": listeners,
+        "counters": counters_json(&total),
+        "hosts": hosts,
+        "drops_by_reason": drops,
+        "packets": {
+            "sent": rec.packets_sent,
+            "delivered": rec.packets_delivered,
+            "dropped_in_network": rec.packets_dropped_network,
+            "discarded_by_hosts": rec.packets_discarded_hosts,
+            "in_flight_at_end": stats.packets_in_flight,
+        },
+        "engine": {
+            "peak_live_connections": stats.peak_live_connections,
+            "peak_packets_in_flight": stats.peak_packets_in_flight,
+            "peak_queued_events": stats.peak_queued_events,
+            "state_changes": rec.state_changes,
+        },
+        "scenario": scn.understood,
+    })
+}
+
+/// How to run a scenario into a directory.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    pub out_dir: PathBuf,
+    pub trace: bool,
+    pub charts: bool,
+    pub max_events: Option<u64>,
+}
+
+/// What a finished run produced.
+pub struct RunReport {
+    pub summary: Value,
+    pub stats: RunStats,
+    pub recorder: Recorder,
+    pub files: Vec<PathBuf>,
+    pub trace_lines: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Sim(#[from] SimError),
+    #[error("drawing charts failed: {0}")]
+    Charts(String),
+}
+
+/// Listener labels `host:port`, in scenario order.
+pub fn listener_labels(scn: &Scenario) -> Vec<String> {
+    scn.listeners
+        .iter()
+        .map(|l| format!("{}:{}", scn.hosts[l.host.0 as usize].name, l.port))
+        .collect()
+}
+
+/// Simulates `scn` and writes every output file into `opts.out_dir`, atomically.
+pub fn run_to_dir(scn: &Scenario, opts: &RunOptions) -> Result<RunReport, RunError> {
+    let mut dir = output::OutputDir::create(&opts.out_dir)?;
+    let result = run_into(scn, opts, &mut dir);
+    match result {
+        Ok(mut rep) => {
+            rep.files = dir.commit()?;
+            Ok(rep)
+        }
+        Err(e) => {
+            dir.abandon();
+            Err(e)
+        }
+    }
+}
+
+fn run_into(
+    scn: &Scenario,
+    opts: &RunOptions,
+    dir: &mut output::OutputDir,
+) -> Result<RunReport, RunError> {
+    let mut sim = Simulation::new(scn);
+    if let Some(n) = opts.max_events {
+        sim.set_max_events(n);
+    }
+    let timeline =
+        timeline::TimelineWriter::new(dir.stream("timeline.csv")?, &listener_labels(scn));
+    let trace = if opts.trace {
+        Some(trace::TraceWriter::new(
+            dir.stream("events.jsonl")?,
+            scn.hosts.iter().map(|h| h.name.clone()).collect(),
+            scn.clients.iter().map(|c| c.name.clone()).collect(),
+        ))
+    } else {
+        None
+    };
+    let mut obs = (Recorder::new(scn.clients.len()), (timeline, trace));
+    let stats = sim.run(&mut obs)?;
+    let (rec, (timeline, trace)) = obs;
+    timeline.finish()?;
+    let trace_lines = match trace {
+        Some(t) => {
+            let n = t.lines;
+            t.finish()?;
+            n
+        }
+        None => 0,
+    };
+    let summary = summary(scn, &sim, &rec, &stats);
+    let mut text = serde_json::to_string_pretty(&summary).expect("summary serialises");
+    text.push('\n');
+    dir.write("summary.json", text.as_bytes())?;
+    Ok(RunReport {
+        summary,
+        stats,
+        recorder: rec,
+        files: Vec::new(),
+        trace_lines,
+    })
+}
+
+/// Default output directory for a scenario file: `output/<file stem>/`.
+pub fn default_out_dir(scenario_file: &Path) -> PathBuf {
+    let stem = scenario_file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "scenario".into());
+    Path::new("output").join(stem)
+}

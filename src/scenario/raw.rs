@@ -1,0 +1,341 @@
+//! The scenario file format, as serde structs. Every field has a documented default (see the
+//! README's "Scenario format"); unknown fields are errors. These structs are also serialised
+//! back, with defaults filled in, as `summary.json`'s `scenario`.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+fn default_seed() -> u64 {
+    1
+}
+fn default_sample_ms() -> f64 {
+    100.0
+}
+fn default_max_events() -> u64 {
+    200_000_000
+}
+fn default_true() -> bool {
+    true
+}
+fn default_icmp_interval() -> f64 {
+    1000.0
+}
+fn default_icmp_burst() -> u32 {
+    5
+}
+fn default_backlog() -> u64 {
+    128
+}
+fn default_profile() -> String {
+    "linux".into()
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    /// Defaults to the file stem.
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    pub duration_ms: f64,
+    #[serde(default = "default_sample_ms")]
+    pub sample_interval_ms: f64,
+    #[serde(default = "default_max_events")]
+    pub max_events: u64,
+    pub hosts: Vec<RawHost>,
+    #[serde(default)]
+    pub network: RawNetwork,
+    #[serde(default)]
+    pub listeners: Vec<RawListener>,
+    #[serde(default)]
+    pub clients: Vec<RawClient>,
+    #[serde(default)]
+    pub attackers: Vec<RawAttacker>,
+    #[serde(default)]
+    pub charts: RawCharts,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHost {
+    pub name: String,
+    pub addrs: Vec<String>,
+    #[serde(default = "default_profile")]
+    pub profile: String,
+    /// Knob overrides on top of the profile (see docs/profiles.md).
+    #[serde(default)]
+    pub stack: Map<String, Value>,
+    #[serde(default = "default_true")]
+    pub alive: bool,
+    #[serde(default)]
+    pub crashes: Vec<RawCrash>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCrash {
+    pub at_ms: f64,
+    /// `null`: stays down.
+    #[serde(default)]
+    pub restart_ms: Option<f64>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Default)]
+#[serde(tag = "model", rename_all = "snake_case", deny_unknown_fields)]
+pub enum RawLoss {
+    #[default]
+    None,
+    Bernoulli {
+        p: f64,
+    },
+    GilbertElliott {
+        p_good_bad: f64,
+        p_bad_good: f64,
+        #[serde(default)]
+        loss_good: f64,
+        #[serde(default = "one")]
+        loss_bad: f64,
+    },
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNetwork {
+    /// Default one-way latency of every path.
+    #[serde(default = "default_latency")]
+    pub latency_ms: f64,
+    #[serde(default)]
+    pub jitter_ms: f64,
+    #[serde(default)]
+    pub loss: RawLoss,
+    #[serde(default)]
+    pub paths: Vec<RawPath>,
+    #[serde(default)]
+    pub drop: Vec<RawDropRule>,
+    /// A router answers packets for addresses nobody owns with ICMP host-unreachable.
+    #[serde(default)]
+    pub icmp_unreachable: bool,
+    #[serde(default = "default_icmp_interval")]
+    pub icmp_interval_ms: f64,
+    #[serde(default = "default_icmp_burst")]
+    pub icmp_burst: u32,
+}
+
+fn default_latency() -> f64 {
+    10.0
+}
+
+impl Default for RawNetwork {
+    fn default() -> Self {
+        RawNetwork {
+            latency_ms: default_latency(),
+            jitter_ms: 0.0,
+            loss: RawLoss::None,
+            paths: Vec::new(),
+            drop: Vec::new(),
+            icmp_unreachable: false,
+            icmp_interval_ms: default_icmp_interval(),
+            icmp_burst: default_icmp_burst(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPath {
+    pub from: String,
+    pub to: String,
+    /// Defaults to the network's latency_ms.
+    #[serde(default)]
+    pub latency_ms: Option<f64>,
+    #[serde(default)]
+    pub jitter_ms: Option<f64>,
+    #[serde(default)]
+    pub loss: Option<RawLoss>,
+    /// Also applies to `to -> from` (with its own random stream).
+    #[serde(default = "default_true")]
+    pub both_ways: bool,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDropRule {
+    #[serde(default)]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub to: Option<String>,
+    /// Exact flags, e.g. "SYN,ACK".
+    #[serde(default)]
+    pub flags: Option<String>,
+    /// 1-based indices among matching segments to drop.
+    #[serde(default)]
+    pub nth: Vec<u64>,
+    /// Drop every matching segment sent in [start, end).
+    #[serde(default)]
+    pub window_ms: Option<[f64; 2]>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, Default)]
+#[serde(tag = "mode", rename_all = "snake_case", deny_unknown_fields)]
+pub enum RawAccept {
+    #[default]
+    Immediate,
+    Delay {
+        delay_ms: f64,
+    },
+    Rate {
+        rate_per_s: f64,
+    },
+    Never,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawListener {
+    pub host: String,
+    pub port: u16,
+    #[serde(default = "default_backlog")]
+    pub backlog: u64,
+    #[serde(default)]
+    pub accept: RawAccept,
+    #[serde(default = "default_app")]
+    pub app: crate::tcp::tcb::ServerApp,
+}
+
+fn default_app() -> crate::tcp::tcb::ServerApp {
+    crate::tcp::tcb::ServerApp::EchoUpper
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum RawArrivals {
+    Times {
+        times_ms: Vec<f64>,
+    },
+    Constant {
+        rate_per_s: f64,
+        #[serde(default)]
+        start_ms: f64,
+        #[serde(default)]
+        stop_ms: Option<f64>,
+        #[serde(default)]
+        max: Option<u64>,
+    },
+    Poisson {
+        rate_per_s: f64,
+        #[serde(default)]
+        start_ms: f64,
+        #[serde(default)]
+        stop_ms: Option<f64>,
+        #[serde(default)]
+        max: Option<u64>,
+    },
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawClient {
+    pub name: String,
+    pub host: String,
+    /// Source address; defaults to the host's first address of the target's family.
+    #[serde(default)]
+    pub addr: Option<String>,
+    /// "10.0.0.1:7000" or "[fd00::1]:7000".
+    pub target: String,
+    pub arrivals: RawArrivals,
+    /// Message written after the handshake (<= 32 bytes); `null` = no exchange.
+    #[serde(default)]
+    pub send: Option<String>,
+    #[serde(default)]
+    pub send_delay_ms: f64,
+    /// Wait for a reply as long as the message (the echo_upper server) before closing.
+    #[serde(default = "default_true")]
+    pub expect_reply: bool,
+    /// Close the connection once the exchange is over.
+    #[serde(default = "default_true")]
+    pub close: bool,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum RawSpoof {
+    /// No spoofing: the attacker's own address.
+    None,
+    /// Uniformly from `count` consecutive addresses starting at `base`.
+    Range { base: String, count: u64 },
+    /// From the addresses of these (live) hosts: they answer the SYN-ACK with RST.
+    Hosts { hosts: Vec<String> },
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RawFloodArrivals {
+    Constant,
+    Poisson,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAttacker {
+    pub name: String,
+    pub host: String,
+    pub target: String,
+    pub rate_per_s: f64,
+    #[serde(default = "default_flood_arrivals")]
+    pub arrivals: RawFloodArrivals,
+    #[serde(default)]
+    pub start_ms: f64,
+    #[serde(default)]
+    pub stop_ms: Option<f64>,
+    pub spoof: RawSpoof,
+}
+
+fn default_flood_arrivals() -> RawFloodArrivals {
+    RawFloodArrivals::Poisson
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCharts {
+    #[serde(default = "default_width")]
+    pub width_px: u32,
+    #[serde(default = "default_height")]
+    pub height_px: u32,
+    /// Connections drawn in the ladder diagram.
+    #[serde(default = "default_ladder")]
+    pub ladder_connections: u32,
+    /// Segments drawn in the ladder diagram at most.
+    #[serde(default = "default_ladder_segments")]
+    pub ladder_max_segments: u32,
+}
+
+fn default_width() -> u32 {
+    1200
+}
+fn default_height() -> u32 {
+    700
+}
+fn default_ladder() -> u32 {
+    3
+}
+fn default_ladder_segments() -> u32 {
+    60
+}
+
+impl Default for RawCharts {
+    fn default() -> Self {
+        RawCharts {
+            width_px: default_width(),
+            height_px: default_height(),
+            ladder_connections: default_ladder(),
+            ladder_max_segments: default_ladder_segments(),
+        }
+    }
+}

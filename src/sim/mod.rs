@@ -1,0 +1,589 @@
+//! The engine: a discrete-event loop over one [`EventQueue`], driving the hosts' TCP stacks,
+//! the network, the clients' and attackers' arrival processes, and host crashes.
+//!
+//! The hot path is `pop event -> hand it to a stack or the network -> drain the stack's
+//! outbox into new events`. Packets in flight live in a slab (reused slots), the outbox is
+//! reused, and observers are monomorphised: steady state allocates nothing per event.
+//! Timeline samples are taken on a fixed grid as simulated time passes them: a sample at `t`
+//! shows the state after every event at or before `t`.
+
+pub mod observer;
+pub mod queue;
+pub mod traffic;
+
+use std::net::IpAddr;
+
+use rand::{Rng, RngExt};
+use rustc_hash::FxHashMap;
+
+use crate::net::{AddrTable, HostId, Network, Route};
+use crate::rng::{RngStreams, StreamRng};
+use crate::scenario::{Scenario, Spoof};
+use crate::tcp::listener::ListenSpec;
+use crate::tcp::tcb::{App, ClientApp};
+use crate::tcp::{Note, Outbox, Outcome, Role, Stack, TcpState, Wake};
+use crate::time::{SimDuration, SimTime};
+use crate::wire::{AddrId, Endpoint, Flags, Packet, Payload, Segment, SeqNum};
+
+pub use observer::{Fate, ListenerSample, NoObserver, Observer, OutcomeRecord, Sample};
+pub use queue::EventQueue;
+use traffic::ArrivalProcess;
+
+#[derive(Clone, Copy, Debug)]
+enum Event {
+    Deliver { slot: u32, to: HostId },
+    Wake { host: HostId, wake: Wake },
+    ClientArrival(u32),
+    AttackSyn(u32),
+    Crash(HostId),
+    Restart(HostId),
+}
+
+struct HostRt {
+    stack: Stack,
+    alive: bool,
+}
+
+struct ClientRt {
+    host: HostId,
+    local: AddrId,
+    target: Endpoint,
+    arrivals: ArrivalProcess,
+    /// Ephemeral ports and ISNs of this client's connections.
+    conn_rng: StreamRng,
+    send: Payload,
+    send_delay: SimDuration,
+    expect_reply: u8,
+    close: bool,
+    attempts: u64,
+}
+
+enum SpoofRt {
+    Own(AddrId),
+    Range {
+        base: u128,
+        v4: bool,
+        count: u64,
+        cache: FxHashMap<u64, AddrId>,
+    },
+    List(Vec<AddrId>),
+}
+
+struct AttackerRt {
+    host: HostId,
+    target: Endpoint,
+    arrivals: ArrivalProcess,
+    rng: StreamRng,
+    spoof: SpoofRt,
+}
+
+/// The run's totals that are not observations.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RunStats {
+    pub events: u64,
+    pub end: SimTime,
+    pub attempts_started: u64,
+    /// Attempts still in progress when the run ended (no outcome yet).
+    pub unfinished_attempts: u64,
+    pub packets_in_flight: u64,
+    pub peak_live_connections: u64,
+    pub peak_packets_in_flight: u64,
+    pub peak_queued_events: u64,
+    /// Events that asked to run in the past (an internal error; must be 0).
+    pub past_pushes: u64,
+    /// Illegal RFC 9293 transitions seen (an internal error; must be 0).
+    pub illegal_transitions: u64,
+}
+
+/// The run stopped early.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SimError {
+    #[error(
+        "event budget exhausted: {events} events processed by t = {at} of simulated time; raise max_events in the scenario or pass --max-events"
+    )]
+    Budget { events: u64, at: SimTime },
+}
+
+pub struct Simulation {
+    queue: EventQueue<Event>,
+    hosts: Vec<HostRt>,
+    pub net: Network,
+    packets: Vec<Packet>,
+    free_packets: Vec<u32>,
+    clients: Vec<ClientRt>,
+    attackers: Vec<AttackerRt>,
+    out: Outbox,
+    end: SimTime,
+    sample_interval: SimDuration,
+    next_sample: SimTime,
+    sample: Sample,
+    /// Listeners in scenario order: (host, index in its stack).
+    listener_refs: Vec<(HostId, usize)>,
+    stats: RunStats,
+    max_events: u64,
+}
+
+fn ip_to_u128(ip: IpAddr) -> u128 {
+    match ip {
+        IpAddr::V4(a) => u32::from(a) as u128,
+        IpAddr::V6(a) => u128::from(a),
+    }
+}
+
+impl Simulation {
+    pub fn new(scn: &Scenario) -> Simulation {
+        let streams = RngStreams::new(scn.seed);
+        let mut addrs = AddrTable::default();
+        for (i, h) in scn.hosts.iter().enumerate() {
+            for &a in &h.addrs {
+                let id = addrs.intern(a);
+                addrs.set_owner(id, HostId(i as u32));
+            }
+        }
+        let mut hosts: Vec<HostRt> = scn
+            .hosts
+            .iter()
+            .map(|h| HostRt {
+                stack: Stack::new(
+                    h.stack.clone(),
+                    streams.stream(&format!("host/{}/stack", h.name)),
+                ),
+                alive: h.alive,
+            })
+            .collect();
+        let mut listener_refs = Vec::new();
+        for l in &scn.listeners {
+            let idx = hosts[l.host.0 as usize].stack.listen(ListenSpec {
+                port: l.port,
+                backlog: l.backlog,
+                accept: l.accept,
+                app: l.app,
+            });
+            listener_refs.push((l.host, idx as usize));
+        }
+        let mut queue = EventQueue::new();
+        let mut clients = Vec::new();
+        for (i, c) in scn.clients.iter().enumerate() {
+            let target = Endpoint {
+                addr: addrs.intern(c.target.ip()),
+                port: c.target.port(),
+            };
+            let local = addrs
+                .find(&c.addr)
+                .expect("validated: client address belongs to its host");
+            let mut arrivals = ArrivalProcess::new(
+                c.arrivals.clone(),
+                streams.stream(&format!("client/{}/arrivals", c.name)),
+            );
+            if let Some(t) = arrivals.next_time() {
+                queue.push(t, Event::ClientArrival(i as u32));
+            }
+            clients.push(ClientRt {
+                host: c.host,
+                local,
+                target,
+                arrivals,
+                conn_rng: streams.stream(&format!("client/{}/connections", c.name)),
+                send: Payload::from_slice(&c.send),
+                send_delay: c.send_delay,
+                expect_reply: if c.expect_reply {
+                    c.send.len() as u8
+                } else {
+                    0
+                },
+                close: c.close,
+                attempts: 0,
+            });
+        }
+        let mut attackers = Vec::new();
+        for (i, a) in scn.attackers.iter().enumerate() {
+            let target = Endpoint {
+                addr: addrs.intern(a.target.ip()),
+                port: a.target.port(),
+            };
+            let own = scn.hosts[a.host.0 as usize]
+                .addrs
+                .iter()
+                .find(|x| x.is_ipv4() == a.target.is_ipv4())
+                .or(scn.hosts[a.host.0 as usize].addrs.first())
+                .copied()
+                .expect("validated: hosts have addresses");
+            let spoof = match &a.spoof {
+                Spoof::Own => SpoofRt::Own(addrs.find(&own).expect("host address interned")),
+                Spoof::Range { base, count } => SpoofRt::Range {
+                    base: ip_to_u128(*base),
+                    v4: base.is_ipv4(),
+                    count: *count,
+                    cache: FxHashMap::default(),
+                },
+                Spoof::Hosts(hs) => SpoofRt::List(
+                    hs.iter()
+                        .map(|h| {
+                            let ip = scn.hosts[h.0 as usize]
+                                .addrs
+                                .iter()
+                                .find(|x| x.is_ipv4() == a.target.is_ipv4())
+                                .or(scn.hosts[h.0 as usize].addrs.first())
+                                .copied()
+                                .expect("validated: hosts have addresses");
+                            addrs.find(&ip).expect("host address interned")
+                        })
+                        .collect(),
+                ),
+            };
+            let mut arrivals = ArrivalProcess::new(
+                a.arrivals.clone(),
+                streams.stream(&format!("attacker/{}/arrivals", a.name)),
+            );
+            if let Some(t) = arrivals.next_time() {
+                queue.push(t, Event::AttackSyn(i as u32));
+            }
+            attackers.push(AttackerRt {
+                host: a.host,
+                target,
+                arrivals,
+                rng: streams.stream(&format!("attacker/{}/packets", a.name)),
+                spoof,
+            });
+        }
+        for (i, h) in scn.hosts.iter().enumerate() {
+            for &(at, restart) in &h.crashes {
+                queue.push(at, Event::Crash(HostId(i as u32)));
+                if let Some(r) = restart {
+                    queue.push(r, Event::Restart(HostId(i as u32)));
+                }
+            }
+        }
+        let net = Network::new(
+            addrs,
+            scn.hosts.iter().map(|h| h.name.clone()).collect(),
+            scn.network.default_path.clone(),
+            scn.network.paths.clone(),
+            scn.network.rules.clone(),
+            scn.network.icmp,
+            streams,
+        );
+        let n_listeners = listener_refs.len();
+        Simulation {
+            queue,
+            hosts,
+            net,
+            packets: Vec::new(),
+            free_packets: Vec::new(),
+            clients,
+            attackers,
+            out: Outbox::default(),
+            end: SimTime::ZERO + scn.duration,
+            sample_interval: scn.sample_interval,
+            next_sample: SimTime::ZERO,
+            sample: Sample {
+                counts: [[0; 11]; 2],
+                listeners: vec![ListenerSample::default(); n_listeners],
+            },
+            listener_refs,
+            stats: RunStats::default(),
+            max_events: scn.max_events,
+        }
+    }
+
+    /// Overrides the scenario's event budget.
+    pub fn set_max_events(&mut self, n: u64) {
+        self.max_events = n;
+    }
+
+    /// The TCP stack of host `h`.
+    pub fn stack(&self, h: HostId) -> &Stack {
+        &self.hosts[h.0 as usize].stack
+    }
+    pub fn host_count(&self) -> usize {
+        self.hosts.len()
+    }
+    /// Listeners in scenario order: (host, index in its stack).
+    pub fn listener_refs(&self) -> &[(HostId, usize)] {
+        &self.listener_refs
+    }
+
+    /// Runs to the scenario's end.
+    pub fn run<O: Observer>(&mut self, obs: &mut O) -> Result<RunStats, SimError> {
+        while let Some(t) = self.queue.peek_time() {
+            if t > self.end {
+                break;
+            }
+            while self.next_sample < t {
+                self.take_sample(obs);
+            }
+            let (t, ev) = self.queue.pop().expect("peeked");
+            self.stats.events += 1;
+            if self.stats.events > self.max_events {
+                return Err(SimError::Budget {
+                    events: self.stats.events - 1,
+                    at: t,
+                });
+            }
+            self.handle(t, ev, obs);
+            let q = self.queue.len() as u64;
+            if q > self.stats.peak_queued_events {
+                self.stats.peak_queued_events = q;
+            }
+        }
+        while self.next_sample <= self.end {
+            self.take_sample(obs);
+        }
+        Ok(self.finish())
+    }
+
+    fn finish(&mut self) -> RunStats {
+        let mut s = self.stats.clone();
+        s.end = self.end;
+        s.past_pushes = self.queue.past_pushes;
+        s.packets_in_flight = (self.packets.len() - self.free_packets.len()) as u64;
+        s.attempts_started = self.clients.iter().map(|c| c.attempts).sum();
+        s.unfinished_attempts = self
+            .hosts
+            .iter()
+            .flat_map(|h| h.stack.connections())
+            .filter(|t| matches!(t.app, App::Client(a) if !a.done))
+            .count() as u64;
+        s.illegal_transitions = self.hosts.iter().map(|h| h.stack.illegal_transitions).sum();
+        s
+    }
+
+    fn take_sample<O: Observer>(&mut self, obs: &mut O) {
+        let t = self.next_sample;
+        let mut live = 0u64;
+        self.sample.counts = [[0; 11]; 2];
+        for h in &self.hosts {
+            for role in Role::ALL {
+                for st in TcpState::ALL {
+                    self.sample.counts[role as usize][st.index()] += h.stack.count(role, st);
+                }
+            }
+            live += h.stack.live_connections() as u64;
+        }
+        for (i, &(h, li)) in self.listener_refs.iter().enumerate() {
+            let stack = &self.hosts[h.0 as usize].stack;
+            let (syn, acc) = stack.queue_lengths(li);
+            let c = &stack.listener_stats()[li].counters;
+            self.sample.listeners[i] = ListenerSample {
+                syn_queue: syn,
+                accept_queue: acc,
+                drops: c.listen_drops,
+                cookies: c.syncookies_sent,
+            };
+        }
+        self.stats.peak_live_connections = self.stats.peak_live_connections.max(live);
+        obs.sample(t, &self.sample);
+        self.next_sample = t + self.sample_interval;
+    }
+
+    fn handle<O: Observer>(&mut self, t: SimTime, ev: Event, obs: &mut O) {
+        match ev {
+            Event::Deliver { slot, to } => {
+                let pkt = self.packets[slot as usize];
+                self.free_packets.push(slot);
+                let host = &mut self.hosts[to.0 as usize];
+                if !host.alive {
+                    obs.packet(t, Fate::NetDrop("host_down"), &pkt, &self.net);
+                    return;
+                }
+                obs.packet(t, Fate::Deliver, &pkt, &self.net);
+                match pkt.icmp {
+                    Some(code) => host.stack.on_icmp(t, pkt.seg, code, &mut self.out),
+                    None => host.stack.on_segment(t, pkt.seg, &mut self.out),
+                }
+                self.drain(to, t, obs);
+            }
+            Event::Wake { host, wake } => {
+                let h = &mut self.hosts[host.0 as usize];
+                if h.alive {
+                    h.stack.on_wake(t, wake, &mut self.out);
+                    self.drain(host, t, obs);
+                }
+            }
+            Event::ClientArrival(ci) => {
+                self.start_attempt(ci as usize, t, obs);
+                if let Some(next) = self.clients[ci as usize].arrivals.next_time() {
+                    self.queue.push(next, Event::ClientArrival(ci));
+                }
+            }
+            Event::AttackSyn(ai) => {
+                self.attack_syn(ai as usize, t, obs);
+                if let Some(next) = self.attackers[ai as usize].arrivals.next_time() {
+                    self.queue.push(next, Event::AttackSyn(ai));
+                }
+            }
+            Event::Crash(h) => {
+                let host = &mut self.hosts[h.0 as usize];
+                if host.alive {
+                    host.stack.crash(t, &mut self.out);
+                    host.alive = false;
+                    self.drain(h, t, obs);
+                    obs.host(t, h, false);
+                }
+            }
+            Event::Restart(h) => {
+                let host = &mut self.hosts[h.0 as usize];
+                host.stack.restart();
+                host.alive = true;
+                obs.host(t, h, true);
+            }
+        }
+    }
+
+    /// Acts on everything a stack put in the outbox.
+    fn drain<O: Observer>(&mut self, host: HostId, t: SimTime, obs: &mut O) {
+        let mut out = std::mem::take(&mut self.out);
+        for note in out.notes.drain(..) {
+            match note {
+                Note::State {
+                    serial,
+                    role,
+                    from,
+                    to,
+                    reason,
+                } => obs.state(t, host, serial, role, from, to, reason),
+                Note::Discard { seg, reason } => {
+                    obs.packet(t, Fate::HostDrop(reason), &Packet::tcp(seg), &self.net)
+                }
+                Note::Outcome {
+                    client,
+                    attempt,
+                    outcome,
+                    started,
+                    connected,
+                    syns_sent,
+                } => obs.outcome(
+                    t,
+                    &OutcomeRecord {
+                        client,
+                        attempt,
+                        outcome,
+                        started,
+                        ended: t,
+                        connected,
+                        syns_sent,
+                    },
+                ),
+            }
+        }
+        for (wake, at) in out.wakes.drain(..) {
+            self.queue.push(at, Event::Wake { host, wake });
+        }
+        for seg in out.segments.drain(..) {
+            self.send(host, Packet::tcp(seg), t, obs);
+        }
+        self.out = out;
+    }
+
+    fn alloc_packet(&mut self, p: Packet) -> u32 {
+        match self.free_packets.pop() {
+            Some(i) => {
+                self.packets[i as usize] = p;
+                i
+            }
+            None => {
+                self.packets.push(p);
+                let n = self.packets.len() as u64;
+                self.stats.peak_packets_in_flight = self.stats.peak_packets_in_flight.max(n);
+                n as u32 - 1
+            }
+        }
+    }
+
+    fn send<O: Observer>(&mut self, from: HostId, pkt: Packet, t: SimTime, obs: &mut O) {
+        obs.packet(t, Fate::Send, &pkt, &self.net);
+        let (route, icmp) = self.net.route(t, from, &pkt);
+        match route {
+            Route::Deliver { to, at } => {
+                let slot = self.alloc_packet(pkt);
+                self.queue.push(at, Event::Deliver { slot, to });
+            }
+            Route::Drop(d) => obs.packet(t, Fate::NetDrop(d.name()), &pkt, &self.net),
+        }
+        if let Some(r) = icmp {
+            obs.packet(t, Fate::Send, &r.packet, &self.net);
+            let slot = self.alloc_packet(r.packet);
+            self.queue.push(r.at, Event::Deliver { slot, to: r.to });
+        }
+    }
+
+    fn start_attempt<O: Observer>(&mut self, ci: usize, t: SimTime, obs: &mut O) {
+        let c = &mut self.clients[ci];
+        let attempt = c.attempts;
+        c.attempts += 1;
+        let app = ClientApp {
+            client: ci as u32,
+            attempt,
+            started: t,
+            connected: None,
+            send: c.send,
+            send_delay: c.send_delay,
+            expect_reply: c.expect_reply,
+            close: c.close,
+            sent: false,
+            done: false,
+            syns_sent: 0,
+        };
+        let h = c.host;
+        let host = &mut self.hosts[h.0 as usize];
+        if !host.alive {
+            obs.outcome(
+                t,
+                &OutcomeRecord {
+                    client: ci as u32,
+                    attempt,
+                    outcome: Outcome::Aborted,
+                    started: t,
+                    ended: t,
+                    connected: None,
+                    syns_sent: 0,
+                },
+            );
+            return;
+        }
+        host.stack
+            .connect(t, c.local, c.target, app, &mut c.conn_rng, &mut self.out);
+        self.drain(h, t, obs);
+    }
+
+    fn attack_syn<O: Observer>(&mut self, ai: usize, t: SimTime, obs: &mut O) {
+        let a = &mut self.attackers[ai];
+        if !self.hosts[a.host.0 as usize].alive {
+            return;
+        }
+        let src_addr = match &mut a.spoof {
+            SpoofRt::Own(id) => *id,
+            SpoofRt::List(v) => v[a.rng.random_range(0..v.len())],
+            SpoofRt::Range {
+                base,
+                v4,
+                count,
+                cache,
+            } => {
+                let i = a.rng.random_range(0..*count);
+                *cache.entry(i).or_insert_with(|| {
+                    let n = *base + i as u128;
+                    let ip = if *v4 {
+                        IpAddr::V4((n as u32).into())
+                    } else {
+                        IpAddr::V6(n.into())
+                    };
+                    self.net.addrs.intern(ip)
+                })
+            }
+        };
+        let seg = Segment {
+            src: Endpoint {
+                addr: src_addr,
+                port: a.rng.random_range(1024..=65535u16),
+            },
+            dst: a.target,
+            seq: SeqNum(a.rng.next_u32()),
+            ack: SeqNum(0),
+            flags: Flags::SYN,
+            payload: Payload::EMPTY,
+        };
+        let h = a.host;
+        self.send(h, Packet::tcp(seg), t, obs);
+    }
+}

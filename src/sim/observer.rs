@@ -1,0 +1,134 @@
+//! What the engine reports while it runs. Reports, traces, charts and tests implement
+//! [`Observer`]; every method has a no-op default.
+
+use crate::net::{HostId, Network};
+use crate::tcp::{Outcome, Reason, Role, TcpState};
+use crate::time::SimTime;
+use crate::wire::Packet;
+
+/// Where a packet's life reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fate {
+    /// Handed to the network by `from`.
+    Send,
+    /// Arrived at a live host.
+    Deliver,
+    /// Lost in the network (`reason` names the rule).
+    NetDrop(&'static str),
+    /// Delivered, then discarded by the receiving TCP (`reason` and the counter bumped).
+    HostDrop(Reason),
+}
+
+/// One sample of the timeline grid.
+#[derive(Clone, Debug, Default)]
+pub struct Sample {
+    /// Live connections per role and state (index: `Role as usize`, `TcpState::index()`).
+    pub counts: [[u64; 11]; 2],
+    /// Per listener (in scenario order): SYN queue length, accept queue length, cumulative
+    /// SYN drops (ListenDrops) and cookies sent.
+    pub listeners: Vec<ListenerSample>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ListenerSample {
+    pub syn_queue: u64,
+    pub accept_queue: u64,
+    pub drops: u64,
+    pub cookies: u64,
+}
+
+/// The end of one legitimate attempt.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct OutcomeRecord {
+    pub client: u32,
+    pub attempt: u64,
+    pub outcome: Outcome,
+    pub started: SimTime,
+    pub ended: SimTime,
+    /// When the handshake completed (established attempts only).
+    pub connected: Option<SimTime>,
+    pub syns_sent: u32,
+}
+
+pub trait Observer {
+    fn packet(&mut self, _t: SimTime, _fate: Fate, _pkt: &Packet, _net: &Network) {}
+    #[allow(clippy::too_many_arguments)]
+    fn state(
+        &mut self,
+        _t: SimTime,
+        _host: HostId,
+        _conn: u64,
+        _role: Role,
+        _from: TcpState,
+        _to: TcpState,
+        _reason: Reason,
+    ) {
+    }
+    fn outcome(&mut self, _t: SimTime, _o: &OutcomeRecord) {}
+    fn sample(&mut self, _t: SimTime, _s: &Sample) {}
+    fn host(&mut self, _t: SimTime, _host: HostId, _up: bool) {}
+}
+
+/// Observes nothing.
+pub struct NoObserver;
+impl Observer for NoObserver {}
+
+/// Two observers in one.
+impl<A: Observer, B: Observer> Observer for (A, B) {
+    fn packet(&mut self, t: SimTime, f: Fate, p: &Packet, n: &Network) {
+        self.0.packet(t, f, p, n);
+        self.1.packet(t, f, p, n);
+    }
+    fn state(
+        &mut self,
+        t: SimTime,
+        h: HostId,
+        c: u64,
+        r: Role,
+        a: TcpState,
+        b: TcpState,
+        why: Reason,
+    ) {
+        self.0.state(t, h, c, r, a, b, why);
+        self.1.state(t, h, c, r, a, b, why);
+    }
+    fn outcome(&mut self, t: SimTime, o: &OutcomeRecord) {
+        self.0.outcome(t, o);
+        self.1.outcome(t, o);
+    }
+    fn sample(&mut self, t: SimTime, s: &Sample) {
+        self.0.sample(t, s);
+        self.1.sample(t, s);
+    }
+    fn host(&mut self, t: SimTime, h: HostId, up: bool) {
+        self.0.host(t, h, up);
+        self.1.host(t, h, up);
+    }
+}
+
+impl<O: Observer + ?Sized> Observer for &mut O {
+    fn packet(&mut self, t: SimTime, f: Fate, p: &Packet, n: &Network) {
+        (**self).packet(t, f, p, n);
+    }
+    fn state(
+        &mut self,
+        t: SimTime,
+        h: HostId,
+        c: u64,
+        r: Role,
+        a: TcpState,
+        b: TcpState,
+        why: Reason,
+    ) {
+        (**self).state(t, h, c, r, a, b, why);
+    }
+    fn outcome(&mut self, t: SimTime, o: &OutcomeRecord) {
+        (**self).outcome(t, o);
+    }
+    fn sample(&mut self, t: SimTime, s: &Sample) {
+        (**self).sample(t, s);
+    }
+    fn host(&mut self, t: SimTime, h: HostId, up: bool) {
+        (**self).host(t, h, up);
+    }
+}

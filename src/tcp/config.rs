@@ -1,0 +1,558 @@
+//! Stack knobs and the profiles that preset them.
+//!
+//! A [`StackConfig`] is every knob of one host's TCP stack, flat, with units in the field names.
+//! A profile ([`Profile::config`]) is nothing more than a named set of knob values plus a few
+//! policy switches (enums below); a scenario picks a profile per host and may override any knob.
+//! Where a value comes from a real stack, the source is cited beside it.
+
+use serde::{Deserialize, Serialize};
+
+/// A named preset of every knob.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    /// Linux 6.x defaults (as measured on 6.18).
+    #[default]
+    Linux,
+    /// FreeBSD 14 defaults (tcp_syncache.c, tcp_timer.c).
+    Freebsd,
+    /// The plain reference behaviour of RFC 9293 + RFC 6298, no defences.
+    Rfc9293,
+}
+
+impl Profile {
+    pub const ALL: [Profile; 3] = [Profile::Linux, Profile::Freebsd, Profile::Rfc9293];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Profile::Linux => "linux",
+            Profile::Freebsd => "freebsd",
+            Profile::Rfc9293 => "rfc9293",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Profile> {
+        Profile::ALL.into_iter().find(|p| p.name() == s)
+    }
+
+    /// The profile's value for every knob.
+    pub fn config(self) -> StackConfig {
+        match self {
+            Profile::Linux => StackConfig::linux(),
+            Profile::Freebsd => StackConfig::freebsd(),
+            Profile::Rfc9293 => StackConfig::rfc9293(),
+        }
+    }
+}
+
+/// SYN cookie mode (Linux `net.ipv4.tcp_syncookies` 0/1/2; RFC 4987 §3.6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SynCookies {
+    /// 0: never; a SYN to a full SYN queue is dropped.
+    Off,
+    /// 1: a cookie SYN-ACK instead of a queue entry when the SYN queue (or syncache) is full.
+    OnOverflow,
+    /// 2: every SYN is answered with a cookie, no half-open state at all.
+    Always,
+}
+
+/// How many half-open entries a listener holds for `listen(fd, backlog)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QueueRule {
+    /// Full when `len > backlog`, so it holds backlog+1 (Linux `inet_csk_reqsk_queue_is_full`,
+    /// `sk_acceptq_is_full`; measured on 6.18).
+    BacklogPlusOne,
+    /// Full when `len >= backlog`: exactly `backlog` entries (the plain reading of listen()).
+    Backlog,
+    /// Full when `len > 3 * backlog / 2` (FreeBSD `sonewconn`, accept queue only).
+    ThreeHalvesBacklog,
+}
+
+impl QueueRule {
+    /// The number of entries a queue with this rule holds for `backlog`.
+    pub fn capacity(self, backlog: u64) -> u64 {
+        match self {
+            QueueRule::BacklogPlusOne => backlog + 1,
+            QueueRule::Backlog => backlog,
+            QueueRule::ThreeHalvesBacklog => 3 * backlog / 2 + 1,
+        }
+    }
+}
+
+/// What a full SYN queue does with a new SYN when no cookie is sent (RFC 4987 §3.4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SynQueueOverflow {
+    /// Drop the new SYN (Linux, RFC 9293 reading).
+    Drop,
+    /// Evict the oldest half-open entry to make room ("recycling the oldest half-open TCB").
+    RecycleOldest,
+}
+
+/// A FreeBSD-style SYN cache (RFC 4987 §3.5): one table per host, shared by its listeners,
+/// hashed by 4-tuple into buckets; a full bucket evicts its oldest entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncacheConfig {
+    /// `net.inet.tcp.syncache.hashsize` (512).
+    pub buckets: u32,
+    /// `net.inet.tcp.syncache.bucketlimit` (30).
+    pub bucket_limit: u32,
+    /// `net.inet.tcp.syncache.cachelimit` (buckets x bucket_limit = 15360).
+    pub cache_limit: u32,
+}
+
+/// Every knob of a host's TCP stack. Units are in the field names.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StackConfig {
+    // ---- active open (client) ----
+    /// Initial retransmission timeout of a SYN (RFC 6298 §2.1: 1 s).
+    pub syn_rto_initial_ms: u64,
+    /// Upper bound of any backed-off RTO (Linux TCP_RTO_MAX 120 s; RFC 6298 §2.5 allows >= 60 s).
+    pub rto_max_ms: u64,
+    /// Linux `tcp_syn_retries`: drives the default give-up rule below.
+    pub syn_retries: u32,
+    /// Linux `tcp_syn_linear_timeouts` (6.5+): the SYN RTO stays at its initial value while the
+    /// number of timeouts so far is <= this, then doubles.
+    pub syn_linear_timeouts: u32,
+    /// If set, the SYN RTO after n timeouts is `syn_rto_initial_ms * table[min(n, len-1)]`
+    /// instead of linear-then-doubling (FreeBSD `tcp_syn_backoff`).
+    pub syn_backoff_multipliers: Option<Vec<u32>>,
+    /// Give up at the first timer firing where this many SYN retransmissions were sent.
+    /// `null` = Linux rule: syn_retries + syn_linear_timeouts.
+    pub syn_max_retransmissions: Option<u32>,
+    /// Give up at the first timer firing at least this long after the first SYN.
+    /// `null` = Linux rule (`retransmits_timed_out`): (2^(syn_retries+1) - 1) x syn_rto_initial_ms.
+    pub syn_give_up_ms: Option<u64>,
+    /// `true`: the give-up time is a timer of its own that fires exactly then (FreeBSD
+    /// `keepinit`); `false`: it is only checked when the retransmission timer fires (Linux).
+    pub syn_give_up_own_timer: bool,
+    /// An ICMP unreachable aborts a SYN-SENT connection only after this many SYN
+    /// retransmissions (Linux 0: at once, `tcp_v4_err`; FreeBSD 3, `tcp_notify`).
+    pub icmp_abort_min_retransmits: u32,
+    /// ...and only if an earlier ICMP error was already recorded (FreeBSD `t_softerror`).
+    pub icmp_abort_needs_prior_error: bool,
+    /// Lowest ephemeral port (Linux `ip_local_port_range` 32768).
+    pub ephemeral_port_min: u16,
+    /// Highest ephemeral port (Linux 60999).
+    pub ephemeral_port_max: u16,
+
+    // ---- passive open (listener) ----
+    /// `net.core.somaxconn`: listen() backlogs are capped to this (Linux 4096 since 5.4).
+    pub somaxconn: u32,
+    /// `tcp_max_syn_backlog` (2048 measured on this machine; Linux sizes it from memory).
+    pub max_syn_backlog: u32,
+    /// How many half-open entries a listener holds.
+    pub syn_queue_rule: QueueRule,
+    /// How many established, not yet accepted connections a listener holds.
+    pub accept_queue_rule: QueueRule,
+    /// What a full SYN queue does with a new SYN when no cookie is sent.
+    pub syn_queue_overflow: SynQueueOverflow,
+    /// Linux `tcp_conn_request` step 2: a SYN that finds the accept queue full is dropped
+    /// (ListenOverflows), even where a cookie would be sent. FreeBSD only notices at accept time.
+    pub syn_drop_if_accept_queue_full: bool,
+    /// Linux `tcp_conn_request` "last quarter" rule: with cookies off, a SYN from a peer that is
+    /// not proven is dropped when fewer than max_syn_backlog/4 slots remain.
+    pub quarter_rule: bool,
+    /// SYN cookies.
+    pub syncookies: SynCookies,
+    /// SYN-ACK retransmissions before a half-open entry expires (Linux `tcp_synack_retries` 5).
+    pub synack_retries: u32,
+    /// First SYN-ACK retransmission timeout; it doubles each time (Linux TCP_TIMEOUT_INIT 1 s).
+    pub synack_rto_initial_ms: u64,
+    /// Linux young/old pruning in `reqsk_timer_handler`: when the queue is more than half full,
+    /// old entries get fewer SYN-ACK retries.
+    pub synack_pruning: bool,
+    /// RFC 4987 §3.3 "reducing the SYN-RECEIVED timer": a half-open entry is expired this long
+    /// after its SYN, whatever its retry budget says. `null` = off.
+    pub synrecv_timeout_ms: Option<u64>,
+    /// A FreeBSD-style SYN cache replacing the per-listener SYN queue. `null` = per-listener queue.
+    pub syncache: Option<SyncacheConfig>,
+    /// FreeBSD: after the syncache overflows (with cookies on), answer only with cookies for
+    /// this long; the pause doubles on repeated overflow (up to 8x). `null` = no pause.
+    pub syncookies_only_pause_ms: Option<u64>,
+    /// A final ACK that finds the accept queue full is answered with RST (Linux
+    /// `tcp_abort_on_overflow` 1; FreeBSD always) instead of being ignored.
+    pub abort_on_overflow: bool,
+    /// Cookie ACKs are checked only if the listener overflowed within this window (Linux
+    /// `tcp_synq_no_recent_overflow`: 2 minutes, the cookie validity). Ignored with `always`.
+    pub syncookie_check_window_ms: u64,
+
+    // ---- established connections ----
+    /// Lower bound of the RTO after the handshake (Linux TCP_RTO_MIN 200 ms, RFC 6298 1 s).
+    pub min_rto_ms: u64,
+    /// Data retransmissions before the connection is aborted (Linux `tcp_retries2` 15).
+    pub data_retries: u32,
+    /// Maximum segment lifetime; TIME-WAIT lasts 2 x MSL (Linux: TIME-WAIT is 60 s).
+    pub msl_ms: u64,
+    /// How long an orphaned FIN-WAIT-2 connection lives (Linux `tcp_fin_timeout` 60 s).
+    pub fin_wait2_timeout_ms: u64,
+    /// Advertised receive window (no window scaling; used for segment acceptability).
+    pub rcv_window: u32,
+}
+
+impl StackConfig {
+    /// Linux 6.x defaults; sysctls as read on a 6.18 kernel.
+    pub fn linux() -> StackConfig {
+        StackConfig {
+            syn_rto_initial_ms: 1000,
+            rto_max_ms: 120_000,
+            syn_retries: 6,
+            syn_linear_timeouts: 4,
+            syn_backoff_multipliers: None,
+            syn_max_retransmissions: None,
+            syn_give_up_ms: None,
+            syn_give_up_own_timer: false,
+            icmp_abort_min_retransmits: 0,
+            icmp_abort_needs_prior_error: false,
+            ephemeral_port_min: 32768,
+            ephemeral_port_max: 60999,
+            somaxconn: 4096,
+            max_syn_backlog: 2048,
+            syn_queue_rule: QueueRule::BacklogPlusOne,
+            accept_queue_rule: QueueRule::BacklogPlusOne,
+            syn_queue_overflow: SynQueueOverflow::Drop,
+            syn_drop_if_accept_queue_full: true,
+            quarter_rule: true,
+            syncookies: SynCookies::OnOverflow,
+            synack_retries: 5,
+            synack_rto_initial_ms: 1000,
+            synack_pruning: true,
+            synrecv_timeout_ms: None,
+            syncache: None,
+            syncookies_only_pause_ms: None,
+            abort_on_overflow: false,
+            syncookie_check_window_ms: 120_000,
+            min_rto_ms: 200,
+            data_retries: 15,
+            msl_ms: 30_000,
+            fin_wait2_timeout_ms: 60_000,
+            rcv_window: 65535,
+        }
+    }
+
+    /// FreeBSD 14 defaults (tcp_syncache.c, tcp_timer.c, uipc_socket.c).
+    pub fn freebsd() -> StackConfig {
+        StackConfig {
+            syn_rto_initial_ms: 1000,
+            rto_max_ms: 64_000,
+            syn_retries: 12,
+            syn_linear_timeouts: 0,
+            // tcp_syn_backoff[] in tcp_timer.c
+            syn_backoff_multipliers: Some(vec![1, 1, 1, 1, 1, 2, 4, 8, 16, 32, 64, 64, 64]),
+            syn_max_retransmissions: Some(12),
+            // net.inet.tcp.keepinit: 75 s connect limit
+            syn_give_up_ms: Some(75_000),
+            syn_give_up_own_timer: true,
+            icmp_abort_min_retransmits: 3,
+            icmp_abort_needs_prior_error: true,
+            ephemeral_port_min: 10000,
+            ephemeral_port_max: 65535,
+            somaxconn: 128,
+            max_syn_backlog: 15360,
+            syn_queue_rule: QueueRule::Backlog,
+            accept_queue_rule: QueueRule::ThreeHalvesBacklog,
+            syn_queue_overflow: SynQueueOverflow::RecycleOldest,
+            syn_drop_if_accept_queue_full: false,
+            quarter_rule: false,
+            syncookies: SynCookies::OnOverflow,
+            // SYN-ACKs at 0, 1, 3, 7 s (rexmtlimit 3); the entry dies at about 15 s.
+            synack_retries: 3,
+            synack_rto_initial_ms: 1000,
+            synack_pruning: false,
+            synrecv_timeout_ms: None,
+            syncache: Some(SyncacheConfig {
+                buckets: 512,
+                bucket_limit: 30,
+                cache_limit: 15360,
+            }),
+            syncookies_only_pause_ms: Some(15_000),
+            abort_on_overflow: true,
+            syncookie_check_window_ms: 120_000,
+            min_rto_ms: 30,
+            data_retries: 12,
+            msl_ms: 30_000,
+            fin_wait2_timeout_ms: 60_000,
+            rcv_window: 65535,
+        }
+    }
+
+    /// RFC 9293 + RFC 6298 as written: doubling RTO, exactly `backlog` half-open entries, no
+    /// defences.
+    pub fn rfc9293() -> StackConfig {
+        StackConfig {
+            syn_rto_initial_ms: 1000,
+            rto_max_ms: 60_000,
+            syn_retries: 6,
+            syn_linear_timeouts: 0,
+            syn_backoff_multipliers: None,
+            syn_max_retransmissions: Some(u32::MAX),
+            // §3.8.3: R2 for a SYN SHOULD be at least 3 minutes.
+            syn_give_up_ms: Some(180_000),
+            syn_give_up_own_timer: true,
+            icmp_abort_min_retransmits: 0,
+            icmp_abort_needs_prior_error: false,
+            ephemeral_port_min: 49152,
+            ephemeral_port_max: 65535,
+            somaxconn: u32::MAX,
+            max_syn_backlog: u32::MAX,
+            syn_queue_rule: QueueRule::Backlog,
+            accept_queue_rule: QueueRule::Backlog,
+            syn_queue_overflow: SynQueueOverflow::Drop,
+            syn_drop_if_accept_queue_full: false,
+            quarter_rule: false,
+            syncookies: SynCookies::Off,
+            synack_retries: 5,
+            synack_rto_initial_ms: 1000,
+            synack_pruning: false,
+            synrecv_timeout_ms: None,
+            syncache: None,
+            syncookies_only_pause_ms: None,
+            abort_on_overflow: false,
+            syncookie_check_window_ms: 120_000,
+            min_rto_ms: 1000,
+            data_retries: 15,
+            msl_ms: 120_000,
+            fin_wait2_timeout_ms: 600_000,
+            rcv_window: 65535,
+        }
+    }
+
+    /// SYN retransmissions after which a connect gives up.
+    pub fn effective_syn_max_retransmissions(&self) -> u32 {
+        self.syn_max_retransmissions
+            .unwrap_or(self.syn_retries.saturating_add(self.syn_linear_timeouts))
+    }
+
+    /// Time after the first SYN at which a connect gives up (checked when the timer fires).
+    /// Linux `retransmits_timed_out`: ((2 << syn_retries) - 1) x rto_base.
+    pub fn effective_syn_give_up_ms(&self) -> u64 {
+        self.syn_give_up_ms.unwrap_or_else(|| {
+            let factor = if self.syn_retries >= 63 {
+                u64::MAX
+            } else {
+                (2u64 << self.syn_retries) - 1
+            };
+            factor.saturating_mul(self.syn_rto_initial_ms)
+        })
+    }
+
+    /// The SYN RTO after `timeouts` expiries so far (the wait before the next firing).
+    pub fn syn_rto_after(&self, timeouts: u32) -> u64 {
+        let base = self.syn_rto_initial_ms;
+        let rto = match &self.syn_backoff_multipliers {
+            Some(table) if !table.is_empty() => {
+                let m = table[(timeouts as usize).min(table.len() - 1)] as u64;
+                base.saturating_mul(m)
+            }
+            _ => {
+                // tcp_retransmit_timer: in SYN-SENT the RTO is not doubled while
+                // icsk_retransmits <= tcp_syn_linear_timeouts.
+                let doublings = timeouts.saturating_sub(self.syn_linear_timeouts);
+                if doublings >= 64 {
+                    u64::MAX
+                } else {
+                    base.checked_shl(doublings)
+                        .filter(|v| v >> doublings == base)
+                        .unwrap_or(u64::MAX)
+                }
+            }
+        };
+        rto.min(self.rto_max_ms)
+    }
+
+    /// The SYN-ACK timer after `num_timeout` firings (Linux `reqsk_timer_handler`:
+    /// TCP_TIMEOUT_INIT << num_timeout, capped at TCP_RTO_MAX).
+    pub fn synack_rto_after(&self, num_timeout: u32) -> u64 {
+        let base = self.synack_rto_initial_ms;
+        let v = if num_timeout >= 64 {
+            u64::MAX
+        } else {
+            base.checked_shl(num_timeout)
+                .filter(|v| v >> num_timeout == base)
+                .unwrap_or(u64::MAX)
+        };
+        v.min(self.rto_max_ms)
+    }
+
+    /// Times (ms after the first) of every SYN a connect to a silent peer sends, and the time it
+    /// gives up: the schedule `on_syn_timer` follows, computed without simulating.
+    pub fn syn_schedule_ms(&self) -> (Vec<u64>, u64) {
+        let (max_retrans, give_up) = (
+            self.effective_syn_max_retransmissions(),
+            self.effective_syn_give_up_ms(),
+        );
+        let (mut t, mut sends, mut timeouts) = (0u64, vec![0u64], 0u32);
+        loop {
+            t = t.saturating_add(self.syn_rto_after(timeouts));
+            if self.syn_give_up_own_timer && t > give_up {
+                return (sends, give_up);
+            }
+            if timeouts >= max_retrans || t >= give_up || sends.len() > 10_000 {
+                return (sends, t);
+            }
+            sends.push(t);
+            timeouts += 1;
+        }
+    }
+
+    /// Times (ms) of the SYN-ACKs a half-open entry sends when nobody answers (no pruning), and
+    /// when it expires.
+    pub fn synack_schedule_ms(&self) -> (Vec<u64>, u64) {
+        let (mut t, mut sends) = (0u64, vec![0u64]);
+        for n in 0..self.synack_retries.min(10_000) {
+            t = t.saturating_add(self.synack_rto_after(n));
+            sends.push(t);
+        }
+        let expiry = t.saturating_add(self.synack_rto_after(self.synack_retries));
+        (sends, expiry)
+    }
+
+    /// Checks the knobs for nonsense; returns `(field, message)` for the first problem.
+    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+        if self.syn_rto_initial_ms == 0 {
+            return Err(("syn_rto_initial_ms", "must be > 0".into()));
+        }
+        if self.synack_rto_initial_ms == 0 {
+            return Err(("synack_rto_initial_ms", "must be > 0".into()));
+        }
+        if self.rto_max_ms == 0 {
+            return Err(("rto_max_ms", "must be > 0".into()));
+        }
+        if self.min_rto_ms == 0 {
+            return Err(("min_rto_ms", "must be > 0".into()));
+        }
+        if self.ephemeral_port_min == 0 || self.ephemeral_port_min > self.ephemeral_port_max {
+            return Err((
+                "ephemeral_port_min",
+                "must be >= 1 and <= ephemeral_port_max".into(),
+            ));
+        }
+        if let Some(t) = &self.syn_backoff_multipliers {
+            if t.is_empty() || t.contains(&0) {
+                return Err((
+                    "syn_backoff_multipliers",
+                    "must be a non-empty list of positive integers".into(),
+                ));
+            }
+        }
+        if let Some(c) = &self.syncache {
+            if c.buckets == 0 || c.bucket_limit == 0 || c.cache_limit == 0 {
+                return Err((
+                    "syncache",
+                    "buckets, bucket_limit and cache_limit must be > 0".into(),
+                ));
+            }
+            if c.buckets > 1 << 20 {
+                return Err(("syncache", "buckets must be <= 1048576".into()));
+            }
+        }
+        if self.synrecv_timeout_ms == Some(0) {
+            return Err(("synrecv_timeout_ms", "must be > 0 (or null for off)".into()));
+        }
+        if self.msl_ms > 1 << 40 {
+            return Err(("msl_ms", "unreasonably large".into()));
+        }
+        Ok(())
+    }
+}
+
+impl Default for StackConfig {
+    fn default() -> Self {
+        StackConfig::linux()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schedule(cfg: &StackConfig) -> (Vec<u64>, u64) {
+        cfg.syn_schedule_ms()
+    }
+
+    #[test]
+    fn linux_defaults_match_measured_schedule() {
+        let (sends, give_up) = schedule(&StackConfig::linux());
+        let secs: Vec<u64> = sends.iter().map(|t| t / 1000).collect();
+        assert_eq!(secs, [0, 1, 2, 3, 4, 5, 7, 11, 19, 35, 67]);
+        assert!(sends.iter().all(|t| t % 1000 == 0));
+        assert_eq!(give_up, 131_000);
+    }
+
+    #[test]
+    fn linux_syn_retries_2_gives_six_syns_and_7s() {
+        let cfg = StackConfig {
+            syn_retries: 2,
+            ..StackConfig::linux()
+        };
+        let (sends, give_up) = schedule(&cfg);
+        assert_eq!(sends, [0, 1000, 2000, 3000, 4000, 5000]);
+        assert_eq!(give_up, 7000);
+    }
+
+    #[test]
+    fn linux_without_linear_phase_is_classic() {
+        let cfg = StackConfig {
+            syn_linear_timeouts: 0,
+            ..StackConfig::linux()
+        };
+        let (sends, give_up) = schedule(&cfg);
+        assert_eq!(sends, [0, 1000, 3000, 7000, 15000, 31000, 63000]);
+        assert_eq!(give_up, 127_000);
+    }
+
+    #[test]
+    fn freebsd_multipliers_and_keepinit() {
+        let (sends, give_up) = schedule(&StackConfig::freebsd());
+        assert_eq!(
+            sends,
+            [
+                0, 1000, 2000, 3000, 4000, 5000, 7000, 11000, 19000, 35000, 67000
+            ]
+        );
+        assert_eq!(give_up, 75_000);
+    }
+
+    #[test]
+    fn rfc9293_doubles_to_the_cap_and_waits_three_minutes() {
+        let (sends, give_up) = schedule(&StackConfig::rfc9293());
+        assert_eq!(sends, [0, 1000, 3000, 7000, 15000, 31000, 63000, 123000]);
+        assert_eq!(give_up, 180_000);
+    }
+
+    #[test]
+    fn synack_schedule_doubles_and_caps() {
+        let c = StackConfig::linux();
+        let fires: Vec<u64> = (0..6)
+            .scan(0, |t, n| {
+                *t += c.synack_rto_after(n);
+                Some(*t)
+            })
+            .collect();
+        assert_eq!(fires, [1000, 3000, 7000, 15000, 31000, 63000]);
+        assert_eq!(c.synack_rto_after(40), 120_000);
+    }
+
+    #[test]
+    fn synack_schedule_and_expiry() {
+        assert_eq!(
+            StackConfig::linux().synack_schedule_ms(),
+            (vec![0, 1000, 3000, 7000, 15000, 31000], 63000)
+        );
+        assert_eq!(
+            StackConfig::freebsd().synack_schedule_ms(),
+            (vec![0, 1000, 3000, 7000], 15000)
+        );
+    }
+
+    #[test]
+    fn profiles_validate() {
+        for p in Profile::ALL {
+            assert_eq!(p.config().validate(), Ok(()), "{}", p.name());
+        }
+    }
+}

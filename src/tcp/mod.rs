@@ -1,0 +1,265 @@
+//! TCP endpoints as sans-IO state machines.
+//!
+//! A [`Stack`] is one host's TCP: its connections (control blocks, [`tcb::Tcb`]), its listeners
+//! with separate SYN and accept queues ([`listener`]), its counters and its knobs
+//! ([`config::StackConfig`]). It never touches a clock, a file or a global RNG: every entry
+//! point takes `now` and an [`Outbox`], and everything the stack wants done (send a segment,
+//! wake it at some time) or wants known (a state change, a discarded segment and the rule that
+//! discarded it, the outcome of a client's attempt) is pushed there for the engine to act on.
+//!
+//! # Deliberate simplifications of real TCP
+//! - No options (MSS, window scale, SACK, timestamps); the cookie MSS index is fixed.
+//! - Stop-and-wait: at most one segment of data (<= [`crate::wire::MAX_PAYLOAD`] bytes, plus
+//!   FIN) is in flight per connection; out-of-order data is not reassembled (it is ACKed and
+//!   dropped, the peer retransmits). No congestion control, no delayed ACKs, no Nagle.
+//! - RST acceptability uses the RFC 9293 window test, not RFC 5961's exact-match + challenge ACK.
+//! - The data RTO follows RFC 6298 from the handshake's RTT sample; data retransmission gives
+//!   up after `data_retries` expiries (count-based, where Linux uses a time budget).
+//! - Counters survive a crash (a real reboot zeroes them) so summaries show run totals.
+
+pub mod config;
+pub mod cookie;
+pub mod counters;
+pub mod listener;
+mod process;
+pub mod stack;
+pub mod state;
+pub mod tcb;
+
+pub use config::{Profile, StackConfig, SynCookies};
+pub use counters::Counters;
+pub use stack::Stack;
+pub use state::TcpState;
+
+use crate::time::SimTime;
+use crate::wire::Segment;
+use serde::Serialize;
+
+/// Index of a connection slot in a host's stack.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ConnId(pub u32);
+
+/// Who a connection belongs to, for state counts and charts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Opened actively by a legitimate client.
+    Client,
+    /// Created by a listener (half-open entries, including attackers', and accepted children).
+    Server,
+}
+
+impl Role {
+    pub const ALL: [Role; 2] = [Role::Client, Role::Server];
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Client => "client",
+            Role::Server => "server",
+        }
+    }
+}
+
+/// How a legitimate client's attempt ended. Exactly one per attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The handshake completed (and the application exchange, if configured, completed or the
+    /// server closed cleanly).
+    Established,
+    /// A RST answered the SYN (ECONNREFUSED).
+    Refused,
+    /// An ICMP unreachable aborted the SYN-SENT connection (EHOSTUNREACH / ENETUNREACH).
+    Unreachable,
+    /// SYN (or data) retransmissions were exhausted (ETIMEDOUT).
+    TimedOut,
+    /// A RST arrived after the handshake, before the exchange finished (ECONNRESET).
+    Reset,
+    /// The client's own host crashed, or no ephemeral port was free.
+    Aborted,
+}
+
+impl Outcome {
+    pub const ALL: [Outcome; 6] = [
+        Outcome::Established,
+        Outcome::Refused,
+        Outcome::Unreachable,
+        Outcome::TimedOut,
+        Outcome::Reset,
+        Outcome::Aborted,
+    ];
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Established => "established",
+            Outcome::Refused => "refused",
+            Outcome::Unreachable => "unreachable",
+            Outcome::TimedOut => "timed_out",
+            Outcome::Reset => "reset",
+            Outcome::Aborted => "aborted",
+        }
+    }
+}
+
+/// Why something happened: the rule behind every discard, abort and reset, and the counter it
+/// bumped (if any). Appears in the trace as `"reason"` and `"counter"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Reason {
+    // -- listener admission (Linux tcp_conn_request) --
+    SynQueueFull,
+    AcceptQueueFull,
+    QuarterRule,
+    SynQueueRecycled,
+    SyncacheBucketOverflow,
+    SyncacheCacheOverflow,
+    CookieInvalid,
+    /// A final ACK ignored because the accept queue is full (tcp_check_req, abort_on_overflow 0).
+    FinalAckIgnored,
+    AcceptQueueFullAbort,
+    // -- segment processing (RFC 9293 §3.10.7) --
+    NoSocket,
+    RstToListener,
+    NoAckToListener,
+    BadAck,
+    UnacceptableSeq,
+    RstIgnored,
+    DuplicateSyn,
+    OutOfOrder,
+    NoAck,
+    // -- state changes --
+    Connect,
+    Listen,
+    SynReceived,
+    SynAckReceived,
+    SimultaneousOpen,
+    AckOfSyn,
+    CookieAck,
+    RstReceived,
+    SynInWindow,
+    IcmpUnreachable,
+    SynRetriesExhausted,
+    SynackRetriesExhausted,
+    SynrecvTimeout,
+    DataRetriesExhausted,
+    AppClose,
+    FinReceived,
+    FinAcked,
+    TimeWaitDone,
+    FinWait2Timeout,
+    TimeWaitReused,
+    HostCrash,
+}
+
+impl Reason {
+    pub fn name(self) -> &'static str {
+        use Reason::*;
+        match self {
+            SynQueueFull => "syn_queue_full",
+            AcceptQueueFull => "accept_queue_full",
+            QuarterRule => "quarter_rule",
+            SynQueueRecycled => "syn_queue_recycled",
+            SyncacheBucketOverflow => "syncache_bucket_overflow",
+            SyncacheCacheOverflow => "syncache_cache_overflow",
+            CookieInvalid => "cookie_invalid",
+            FinalAckIgnored => "final_ack_accept_queue_full",
+            AcceptQueueFullAbort => "accept_queue_full_abort",
+            NoSocket => "no_socket",
+            RstToListener => "rst_to_listener",
+            NoAckToListener => "no_syn_no_ack_to_listener",
+            BadAck => "unacceptable_ack",
+            UnacceptableSeq => "unacceptable_seq",
+            RstIgnored => "rst_not_acceptable",
+            DuplicateSyn => "duplicate_syn",
+            OutOfOrder => "out_of_order",
+            NoAck => "no_ack_flag",
+            Connect => "connect",
+            Listen => "listen",
+            SynReceived => "syn_received",
+            SynAckReceived => "syn_ack_received",
+            SimultaneousOpen => "simultaneous_open",
+            AckOfSyn => "ack_of_syn",
+            CookieAck => "valid_cookie_ack",
+            RstReceived => "rst_received",
+            SynInWindow => "syn_in_window",
+            IcmpUnreachable => "icmp_unreachable",
+            SynRetriesExhausted => "syn_retries_exhausted",
+            SynackRetriesExhausted => "synack_retries_exhausted",
+            SynrecvTimeout => "synrecv_timeout",
+            DataRetriesExhausted => "data_retries_exhausted",
+            AppClose => "app_close",
+            FinReceived => "fin_received",
+            FinAcked => "fin_acked",
+            TimeWaitDone => "time_wait_done",
+            FinWait2Timeout => "fin_wait2_timeout",
+            TimeWaitReused => "time_wait_reused_by_syn",
+            HostCrash => "host_crash",
+        }
+    }
+
+    /// The nstat counter this rule bumps when it discards, aborts or resets (if any).
+    pub fn counter(self) -> Option<&'static str> {
+        use Reason::*;
+        Some(match self {
+            SynQueueFull => "TCPReqQFullDrop",
+            AcceptQueueFull | FinalAckIgnored => "ListenOverflows",
+            QuarterRule => "ListenDrops",
+            SynQueueRecycled => "SynQueueRecycled",
+            SyncacheBucketOverflow => "SyncacheBucketOverflow",
+            SyncacheCacheOverflow => "SyncacheCacheOverflow",
+            CookieInvalid => "SyncookiesFailed",
+            AcceptQueueFullAbort => "ListenOverflows",
+            NoSocket | BadAck => "OutRsts",
+            SynRetriesExhausted | DataRetriesExhausted => "TCPAbortOnTimeout",
+            SynackRetriesExhausted | SynrecvTimeout => "TCPTimeouts",
+            _ => return None,
+        })
+    }
+}
+
+/// Something the engine must wake the stack for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wake {
+    /// A connection's timer (slot and generation, so a reused slot ignores stale wake-ups).
+    Conn(ConnId, u32),
+    /// A listener's application may accept (index of the listen spec, generation).
+    Accept(u16, u32),
+}
+
+/// Observations for reports and the trace.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Note {
+    /// A connection changed state (the one place: [`Stack::set_state`]).
+    State {
+        serial: u64,
+        role: Role,
+        from: TcpState,
+        to: TcpState,
+        reason: Reason,
+    },
+    /// A segment delivered to this host was thrown away, and why.
+    Discard { seg: Segment, reason: Reason },
+    /// A client's attempt ended.
+    Outcome {
+        client: u32,
+        attempt: u64,
+        outcome: Outcome,
+        started: SimTime,
+        connected: Option<SimTime>,
+        syns_sent: u32,
+    },
+}
+
+/// Where a [`Stack`] puts everything it wants done or known. Reused across calls: the engine
+/// drains it after each call, so steady state allocates nothing.
+#[derive(Default, Debug)]
+pub struct Outbox {
+    pub segments: Vec<Segment>,
+    pub wakes: Vec<(Wake, SimTime)>,
+    pub notes: Vec<Note>,
+}
+
+impl Outbox {
+    pub fn clear(&mut self) {
+        self.segments.clear();
+        self.wakes.clear();
+        self.notes.clear();
+    }
+}

@@ -1,0 +1,116 @@
+//! Shared test helpers: load a shipped scenario, run it with a recording observer.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use synsim::net::{HostId, Network};
+use synsim::report::Recorder;
+use synsim::scenario::{self, Scenario};
+use synsim::sim::{Fate, Observer, OutcomeRecord, RunStats, Simulation};
+use synsim::tcp::{Reason, Role, TcpState};
+use synsim::time::SimTime;
+use synsim::wire::Packet;
+
+pub fn scenario_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(format!("{name}.json"))
+}
+
+pub fn load(name: &str) -> Scenario {
+    scenario::load(&scenario_path(name)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+pub const SHIPPED: [&str; 7] = [
+    "handshake",
+    "lossy_link",
+    "dead_host",
+    "refused",
+    "syn_flood",
+    "syn_flood_cookies",
+    "crash_restart",
+];
+
+/// A packet event as seen by the observer, with addresses rendered.
+#[derive(Clone, Debug)]
+pub struct PacketEv {
+    pub t: SimTime,
+    pub fate: Fate,
+    pub pkt: Packet,
+    pub src: String,
+    pub dst: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct StateEv {
+    pub t: SimTime,
+    pub host: HostId,
+    pub conn: u64,
+    pub role: Role,
+    pub from: TcpState,
+    pub to: TcpState,
+    pub reason: Reason,
+}
+
+/// Records everything (for small scenarios).
+#[derive(Default)]
+pub struct Log {
+    pub packets: Vec<PacketEv>,
+    pub states: Vec<StateEv>,
+    pub outcomes: Vec<OutcomeRecord>,
+    pub rec: Recorder,
+}
+
+impl Observer for Log {
+    fn packet(&mut self, t: SimTime, fate: Fate, pkt: &Packet, net: &Network) {
+        self.rec.packet(t, fate, pkt, net);
+        self.packets.push(PacketEv {
+            t,
+            fate,
+            pkt: *pkt,
+            src: net.addrs.endpoint_string(pkt.seg.src),
+            dst: net.addrs.endpoint_string(pkt.seg.dst),
+        });
+    }
+    fn state(
+        &mut self,
+        t: SimTime,
+        host: HostId,
+        conn: u64,
+        role: Role,
+        from: TcpState,
+        to: TcpState,
+        reason: Reason,
+    ) {
+        self.rec.state(t, host, conn, role, from, to, reason);
+        self.states.push(StateEv {
+            t,
+            host,
+            conn,
+            role,
+            from,
+            to,
+            reason,
+        });
+    }
+    fn outcome(&mut self, t: SimTime, o: &OutcomeRecord) {
+        self.rec.outcome(t, o);
+        self.outcomes.push(*o);
+    }
+}
+
+pub fn run_logged(scn: &Scenario) -> (Log, RunStats, Simulation) {
+    let mut sim = Simulation::new(scn);
+    let mut log = Log {
+        rec: Recorder::new(scn.clients.len()),
+        ..Log::default()
+    };
+    let stats = sim.run(&mut log).expect("run within budget");
+    assert_eq!(stats.past_pushes, 0, "events scheduled in the past");
+    assert_eq!(stats.illegal_transitions, 0, "illegal RFC 9293 transitions");
+    (log, stats, sim)
+}
+
+pub fn secs(t: SimTime) -> f64 {
+    t.as_secs_f64()
+}
