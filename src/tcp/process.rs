@@ -430,8 +430,10 @@ impl Stack {
             self.counters.in_segs -= 1; // counted again on re-dispatch
             return self.on_segment(now, seg, out);
         }
-        // A copy of the SYN we already took: trim it (RFC 9293 §3.10.7.4, trimming to window).
-        if seg.flags.syn() && seg.seq == self.tcb(id).irs {
+        // Simultaneous open: the peer's SYN,ACK repeats the SYN we already took; trim it to
+        // the window (RFC 9293 §3.10.7.4) so its ACK completes the handshake (Figure 8). In
+        // synchronized states a repeated SYN-ACK stays unacceptable and draws a duplicate ACK.
+        if state == TcpState::SynReceived && seg.flags.syn() && seg.seq == self.tcb(id).irs {
             seg.flags = crate::wire::Flags(seg.flags.0 & !Flags::SYN.0);
             seg.seq = seg.seq.plus(1);
         }
