@@ -58,6 +58,27 @@ fn every_shipped_scenario_is_byte_identical_on_rerun() {
 }
 
 #[test]
+fn defence_scenarios_are_byte_identical_on_rerun() {
+    let tmp = std::env::temp_dir().join(format!("synsim-det-def-{}", std::process::id()));
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/defences");
+    let mut names: Vec<String> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .map(|p| format!("defences/{}", p.file_stem().unwrap().to_string_lossy()))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 8);
+    for name in &names {
+        let flat = name.replace('/', "-");
+        let a = run_into(name, &tmp.join(format!("{flat}-a")), None);
+        let b = run_into(name, &tmp.join(format!("{flat}-b")), None);
+        assert!(a == b, "{name} differs between two runs");
+    }
+    let _ = fs::remove_dir_all(&tmp);
+}
+
+#[test]
 fn another_seed_gives_another_run() {
     let tmp = std::env::temp_dir().join(format!("synsim-seed-{}", std::process::id()));
     let a = run_into("syn_flood", &tmp.join("a"), Some(1));
