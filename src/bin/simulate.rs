@@ -179,9 +179,13 @@ fn print_summary(s: &Value, out: &std::path::Path, secs: f64) {
     }
     let l = &s["connect_latency_ms"];
     if l["count"].as_u64().unwrap_or(0) > 0 {
+        let f = |k: &str| l[k].as_f64().map_or("-".to_string(), |v| format!("{v:.3}"));
         println!(
             "  connect latency ms: p50 {}  p90 {}  p99 {}  max {}",
-            l["p50"], l["p90"], l["p99"], l["max"]
+            f("p50"),
+            f("p90"),
+            f("p99"),
+            f("max")
         );
     }
     for li in s["listeners"].as_array().into_iter().flatten() {

@@ -1,15 +1,21 @@
-//! A log-linear latency histogram in microseconds: exact below 2.048 ms, then 1024 buckets per
-//! power of two (relative error below 0.1 %). Fixed memory however many samples it takes.
-//! Percentiles report the bucket midpoint clamped to the exact observed min and max, so a run
-//! where every value is equal reports that value exactly.
+//! Latency percentiles with bounded memory: the first [`EXACT_LIMIT`] samples are kept as they
+//! are (percentiles exact to the nanosecond); past that, all samples move into a log-linear
+//! histogram in microseconds (exact below 2.048 ms, then 1024 buckets per power of two:
+//! relative error below 0.1 %), reported as the bucket midpoint clamped to the exact observed
+//! min and max. Either way memory is bounded, however long the run.
+
+/// Samples kept exactly before switching to buckets (800 KB).
+pub const EXACT_LIMIT: usize = 100_000;
 
 #[derive(Clone, Debug, Default)]
 pub struct Histogram {
+    /// Exact samples in ns while `buckets` is empty.
+    exact: Vec<u64>,
     buckets: Vec<u64>,
     count: u64,
-    min_us: u64,
-    max_us: u64,
-    sum_us: u128,
+    min_ns: u64,
+    max_ns: u64,
+    sum_ns: u128,
 }
 
 const LINEAR: u64 = 2048;
@@ -38,48 +44,70 @@ fn bounds(i: usize) -> (u64, u64) {
 }
 
 impl Histogram {
-    pub fn record_us(&mut self, v: u64) {
-        let i = index(v);
+    fn bucket(&mut self, ns: u64) {
+        let i = index(ns / 1_000);
         if i >= self.buckets.len() {
             self.buckets.resize(i + 1, 0);
         }
         self.buckets[i] += 1;
-        if self.count == 0 || v < self.min_us {
-            self.min_us = v;
+    }
+
+    pub fn record_ns(&mut self, v: u64) {
+        if self.buckets.is_empty() && self.exact.len() < EXACT_LIMIT {
+            self.exact.push(v);
+        } else {
+            if self.buckets.is_empty() {
+                for x in std::mem::take(&mut self.exact) {
+                    self.bucket(x);
+                }
+            }
+            self.bucket(v);
         }
-        self.max_us = self.max_us.max(v);
+        if self.count == 0 || v < self.min_ns {
+            self.min_ns = v;
+        }
+        self.max_ns = self.max_ns.max(v);
         self.count += 1;
-        self.sum_us += v as u128;
+        self.sum_ns += v as u128;
     }
 
     pub fn count(&self) -> u64 {
         self.count
     }
-    pub fn min_us(&self) -> Option<u64> {
-        (self.count > 0).then_some(self.min_us)
+    pub fn min_ns(&self) -> Option<u64> {
+        (self.count > 0).then_some(self.min_ns)
     }
-    pub fn max_us(&self) -> Option<u64> {
-        (self.count > 0).then_some(self.max_us)
+    pub fn max_ns(&self) -> Option<u64> {
+        (self.count > 0).then_some(self.max_ns)
     }
-    pub fn mean_us(&self) -> Option<f64> {
-        (self.count > 0).then(|| self.sum_us as f64 / self.count as f64)
+    pub fn mean_ns(&self) -> Option<f64> {
+        (self.count > 0).then(|| self.sum_ns as f64 / self.count as f64)
+    }
+    /// Whether quantiles are exact (fewer than [`EXACT_LIMIT`] samples so far).
+    pub fn is_exact(&self) -> bool {
+        self.buckets.is_empty()
     }
 
-    /// The `q`-quantile (0 < q <= 1) by the nearest-rank method.
-    pub fn quantile_us(&self, q: f64) -> Option<u64> {
+    /// The `q`-quantile (0 < q <= 1) by the nearest-rank method, in ns.
+    pub fn quantile_ns(&self, q: f64) -> Option<u64> {
         if self.count == 0 {
             return None;
         }
         let rank = ((q * self.count as f64).ceil() as u64).clamp(1, self.count);
+        if self.is_exact() {
+            let mut v = self.exact.clone();
+            let (_, nth, _) = v.select_nth_unstable((rank - 1) as usize);
+            return Some(*nth);
+        }
         let mut seen = 0;
         for (i, &c) in self.buckets.iter().enumerate() {
             seen += c;
             if seen >= rank {
                 let (lo, w) = bounds(i);
-                return Some((lo + w / 2).clamp(self.min_us, self.max_us));
+                return Some(((lo + w / 2) * 1_000).clamp(self.min_ns, self.max_ns));
             }
         }
-        Some(self.max_us)
+        Some(self.max_ns)
     }
 }
 
@@ -107,24 +135,28 @@ mod tests {
     }
 
     #[test]
-    fn equal_values_are_exact() {
+    fn small_runs_are_exact() {
         let mut h = Histogram::default();
-        for _ in 0..100 {
-            h.record_us(20_000);
+        for v in [20_000_000, 20_000_000, 2_020_000_000, 20_000_123] {
+            h.record_ns(v);
         }
-        assert_eq!(h.quantile_us(0.5), Some(20_000));
-        assert_eq!(h.quantile_us(0.99), Some(20_000));
+        assert!(h.is_exact());
+        assert_eq!(h.quantile_ns(0.5), Some(20_000_000));
+        assert_eq!(h.quantile_ns(0.75), Some(20_000_123));
+        assert_eq!(h.quantile_ns(0.99), Some(2_020_000_000));
     }
 
     #[test]
-    fn quantiles_are_close() {
+    fn large_runs_switch_to_buckets_within_a_thousandth() {
         let mut h = Histogram::default();
-        for v in 1..=100_000u64 {
-            h.record_us(v * 10);
+        for v in 1..=(2 * EXACT_LIMIT as u64) {
+            h.record_ns(v * 10_000);
         }
-        let p50 = h.quantile_us(0.5).unwrap() as f64;
-        assert!((p50 - 500_000.0).abs() / 500_000.0 < 0.001, "{p50}");
-        assert_eq!(h.quantile_us(1.0), Some(1_000_000));
-        assert_eq!(h.min_us(), Some(10));
+        assert!(!h.is_exact());
+        let p50 = h.quantile_ns(0.5).unwrap() as f64;
+        let want = EXACT_LIMIT as f64 * 10_000.0;
+        assert!((p50 - want).abs() / want < 0.001, "{p50}");
+        assert_eq!(h.quantile_ns(1.0), Some(2 * EXACT_LIMIT as u64 * 10_000));
+        assert_eq!(h.min_ns(), Some(10_000));
     }
 }

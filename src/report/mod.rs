@@ -133,8 +133,7 @@ impl Observer for Recorder {
             c[o.outcome as usize] += 1;
         }
         if let (Outcome::Established, Some(c)) = (o.outcome, o.connected) {
-            self.connect_latency
-                .record_us(c.since(o.started).as_ns() / 1_000);
+            self.connect_latency.record_ns(c.since(o.started).as_ns());
         }
     }
     fn host(&mut self, _t: SimTime, _h: HostId, up: bool) {
@@ -144,12 +143,29 @@ impl Observer for Recorder {
     }
 }
 
-fn us_to_ms(v: Option<u64>) -> Value {
+fn ns_to_ms(v: Option<u64>) -> Value {
     match v {
-        Some(us) => json!(us as f64 / 1000.0),
+        Some(ns) => json!(ns as f64 / 1e6),
         None => Value::Null,
     }
 }
+
+/// Counters that describe a listener (the rest are host-wide).
+const LISTENER_COUNTERS: [&str; 13] = [
+    "PassiveOpens",
+    "AttemptFails",
+    "ListenOverflows",
+    "ListenDrops",
+    "TCPReqQFullDrop",
+    "TCPReqQFullDoCookies",
+    "SyncookiesSent",
+    "SyncookiesRecv",
+    "SyncookiesFailed",
+    "EmbryonicRsts",
+    "SynQueueRecycled",
+    "SyncacheBucketOverflow",
+    "SyncacheCacheOverflow",
+];
 
 fn outcome_map(counts: &[u64; 6]) -> Value {
     let mut m = serde_json::Map::new();
@@ -185,6 +201,11 @@ pub fn summary(scn: &Scenario, sim: &Simulation, rec: &Recorder, stats: &RunStat
     for (i, &(host, li)) in sim.listener_refs().iter().enumerate() {
         let st = &sim.stack(host).listener_stats()[li];
         let spec = &scn.listeners[i];
+        let all = counters_json(&st.counters);
+        let listener_counters: serde_json::Map<String, Value> = LISTENER_COUNTERS
+            .iter()
+            .map(|k| ((*k).to_string(), all[*k].clone()))
+            .collect();
         listeners.push(json!({
             "host": scn.hosts[host.0 as usize].name,
             "port": spec.port,
@@ -194,7 +215,7 @@ pub fn summary(scn: &Scenario, sim: &Simulation, rec: &Recorder, stats: &RunStat
             "accept_queue_capacity": st.accept_queue_capacity,
             "accept_queue_peak": st.accept_queue_peak,
             "accepted": st.accepted,
-            "counters": counters_json(&st.counters),
+            "counters": listener_counters,
         }));
     }
     let mut total = Counters::default();
@@ -224,11 +245,12 @@ pub fn summary(scn: &Scenario, sim: &Simulation, rec: &Recorder, stats: &RunStat
         "success_rate": if attempts == 0 { Value::Null } else { json!(rec.count(Outcome::Established) as f64 / attempts as f64) },
         "connect_latency_ms": {
             "count": h.count(),
-            "min": us_to_ms(h.min_us()),
-            "p50": us_to_ms(h.quantile_us(0.50)),
-            "p90": us_to_ms(h.quantile_us(0.90)),
-            "p99": us_to_ms(h.quantile_us(0.99)),
-            "max": us_to_ms(h.max_us()),
+            "exact": h.is_exact(),
+            "min": ns_to_ms(h.min_ns()),
+            "p50": ns_to_ms(h.quantile_ns(0.50)),
+            "p90": ns_to_ms(h.quantile_ns(0.90)),
+            "p99": ns_to_ms(h.quantile_ns(0.99)),
+            "max": ns_to_ms(h.max_ns()),
         },
         "clients": clients,
         "listeners": listeners,

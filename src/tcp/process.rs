@@ -330,7 +330,7 @@ impl Stack {
             if self.cfg.abort_on_overflow {
                 self.send_reset_for(&seg, out);
                 self.bump(li, |c| c.embryonic_rsts += 1);
-                self.discard(seg, Reason::AcceptQueueFullAbort, out);
+                // Reported once, as the request's state change (reason and counter).
                 return self.close_and_free(
                     id,
                     TcpState::Closed,
