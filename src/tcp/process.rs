@@ -117,13 +117,11 @@ impl Stack {
         let cookies = self.cfg.syncookies;
         // A FreeBSD syncache evicts the oldest entry of a full bucket before anything else
         // (syncache_insert); with cookies on, the overflow starts a cookies-only pause.
-        if self.syncache.is_some() {
-            if let Some(r) = self.make_room(li, local, remote, now, out) {
-                if cookies != SynCookies::Off {
-                    self.start_cookie_pause(now);
-                }
-                let _ = r;
-            }
+        if self.syncache.is_some()
+            && self.make_room(li, local, remote, now, out).is_some()
+            && cookies != SynCookies::Off
+        {
+            self.start_cookie_pause(now);
         }
         let paused = self.syncache.as_ref().is_some_and(|s| s.paused_until > now);
         // 1. SYN queue full (or cookies always): cookie, recycle, or drop.

@@ -1064,10 +1064,3 @@ impl Stack {
         self.proven.insert(a);
     }
 }
-
-impl Tcb {
-    /// The client application saw the handshake complete.
-    pub fn app_connected(&self) -> bool {
-        matches!(self.app, App::Client(a) if a.connected.is_some()) || self.state.is_synchronized()
-    }
-}

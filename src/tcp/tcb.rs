@@ -146,6 +146,11 @@ impl Tcb {
         }
     }
 
+    /// Whether the connection got past the handshake (a RST then means "reset", not "refused").
+    pub fn app_connected(&self) -> bool {
+        matches!(self.app, App::Client(a) if a.connected.is_some()) || self.state.is_synchronized()
+    }
+
     /// Whether our FIN has been sent and acknowledged.
     pub fn fin_acked(&self) -> bool {
         matches!(self.fin_seq, Some(f) if self.snd_una.gt(f))
