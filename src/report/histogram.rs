@@ -65,6 +65,23 @@ impl Histogram {
         (self.count > 0).then(|| self.sum_us as f64 / self.count as f64)
     }
 
+    /// The distribution as `(bucket midpoint clamped to [min, max], fraction of samples at or
+    /// below this bucket)` for every non-empty bucket, in increasing order.
+    pub fn cdf_us(&self) -> Vec<(u64, f64)> {
+        let mut seen = 0;
+        let mut out = Vec::new();
+        for (i, &c) in self.buckets.iter().enumerate() {
+            if c == 0 {
+                continue;
+            }
+            seen += c;
+            let (lo, w) = bounds(i);
+            let v = (lo + w / 2).clamp(self.min_us, self.max_us);
+            out.push((v, seen as f64 / self.count as f64));
+        }
+        out
+    }
+
     /// The `q`-quantile (0 < q <= 1) by the nearest-rank method.
     pub fn quantile_us(&self, q: f64) -> Option<u64> {
         if self.count == 0 {
@@ -114,6 +131,20 @@ mod tests {
         }
         assert_eq!(h.quantile_us(0.5), Some(20_000));
         assert_eq!(h.quantile_us(0.99), Some(20_000));
+    }
+
+    #[test]
+    fn cdf_ends_at_one() {
+        let mut h = Histogram::default();
+        assert!(h.cdf_us().is_empty());
+        for v in [20_000, 20_000, 1_020_000, 2_020_000] {
+            h.record_us(v);
+        }
+        let c = h.cdf_us();
+        assert_eq!(c.len(), 3);
+        assert_eq!(c[0], (20_000, 0.5));
+        assert_eq!(c[2].1, 1.0);
+        assert!(c[2].0.abs_diff(2_020_000) < 2_020);
     }
 
     #[test]
