@@ -592,7 +592,7 @@ impl<'a> LadderChart<'a> {
         let top = 84;
         let bottom = h - 10;
         let lay = Layout::of(c);
-        let unit = ((bottom - top) as f64 / lay.total).min(46.0);
+        let unit = ((bottom - top) as f64 / lay.total).min(64.0);
         let py = |u: f64| top + (u * unit) as i32;
         let line_end = py(lay.total - 0.4);
         for x in [xc, xs] {
