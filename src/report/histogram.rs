@@ -88,6 +88,45 @@ impl Histogram {
         self.buckets.is_empty()
     }
 
+    /// The empirical CDF as `(value ns, fraction <= value)` points, at most `max_points` of
+    /// them (evenly spaced in rank when there are more distinct values), for drawing.
+    pub fn cdf_ns(&self, max_points: usize) -> Vec<(u64, f64)> {
+        let n = self.count as f64;
+        let mut steps: Vec<(u64, u64)> = Vec::new(); // (value, samples <= value)
+        if self.is_exact() {
+            let mut v = self.exact.clone();
+            v.sort_unstable();
+            for (i, &x) in v.iter().enumerate() {
+                match steps.last_mut() {
+                    Some(last) if last.0 == x => last.1 = i as u64 + 1,
+                    _ => steps.push((x, i as u64 + 1)),
+                }
+            }
+        } else {
+            let mut seen = 0;
+            for (i, &c) in self.buckets.iter().enumerate() {
+                if c > 0 {
+                    seen += c;
+                    let (lo, w) = bounds(i);
+                    steps.push((((lo + w / 2) * 1_000).clamp(self.min_ns, self.max_ns), seen));
+                }
+            }
+        }
+        let stride = steps.len().div_ceil(max_points.max(1)).max(1);
+        let mut out: Vec<(u64, f64)> = steps
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| (i + 1) % stride == 0)
+            .map(|(_, &(v, c))| (v, c as f64 / n))
+            .collect();
+        if let Some(&(v, c)) = steps.last() {
+            if out.last().map(|p| p.0) != Some(v) {
+                out.push((v, c as f64 / n));
+            }
+        }
+        out
+    }
+
     /// The `q`-quantile (0 < q <= 1) by the nearest-rank method, in ns.
     pub fn quantile_ns(&self, q: f64) -> Option<u64> {
         if self.count == 0 {
@@ -144,6 +183,31 @@ mod tests {
         assert_eq!(h.quantile_ns(0.5), Some(20_000_000));
         assert_eq!(h.quantile_ns(0.75), Some(20_000_123));
         assert_eq!(h.quantile_ns(0.99), Some(2_020_000_000));
+    }
+
+    #[test]
+    fn cdf_steps_at_each_distinct_value() {
+        let mut h = Histogram::default();
+        assert!(h.cdf_ns(100).is_empty());
+        for v in [20_000_000, 20_000_000, 1_020_000_000, 2_020_000_000] {
+            h.record_ns(v);
+        }
+        assert_eq!(
+            h.cdf_ns(100),
+            vec![
+                (20_000_000, 0.5),
+                (1_020_000_000, 0.75),
+                (2_020_000_000, 1.0)
+            ]
+        );
+        // Bounded number of points, still ending at 1.
+        let mut h = Histogram::default();
+        for v in 0..10_000u64 {
+            h.record_ns(v);
+        }
+        let c = h.cdf_ns(100);
+        assert!(c.len() <= 101);
+        assert_eq!(c.last(), Some(&(9_999, 1.0)));
     }
 
     #[test]

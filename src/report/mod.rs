@@ -4,6 +4,7 @@
 //! [`run_to_dir`] is the whole pipeline the CLI uses: simulate with every observer attached,
 //! then write the files atomically (see [`output::OutputDir`]).
 
+pub mod charts;
 pub mod histogram;
 pub mod output;
 pub mod timeline;
@@ -346,9 +347,13 @@ fn run_into(
     } else {
         None
     };
-    let mut obs = (Recorder::new(scn.clients.len()), (timeline, trace));
+    let collector = opts.charts.then(|| charts::ChartCollector::new(scn));
+    let mut obs = (
+        Recorder::new(scn.clients.len()),
+        ((timeline, trace), collector),
+    );
     let stats = sim.run(&mut obs)?;
-    let (rec, (timeline, trace)) = obs;
+    let (rec, ((timeline, trace), collector)) = obs;
     timeline.finish()?;
     let trace_lines = match trace {
         Some(t) => {
@@ -362,6 +367,9 @@ fn run_into(
     let mut text = serde_json::to_string_pretty(&summary).expect("summary serialises");
     text.push('\n');
     dir.write("summary.json", text.as_bytes())?;
+    if let Some(col) = &collector {
+        charts::write_charts(scn, &summary, &rec, col, dir)?;
+    }
     Ok(RunReport {
         summary,
         stats,

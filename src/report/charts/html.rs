@@ -1,0 +1,272 @@
+//! `index.html`: one self-contained page (inline SVG and CSS, nothing fetched) with the
+//! scenario, the key numbers of `summary.json` and every chart.
+
+use std::fmt::Write as _;
+
+use serde_json::Value;
+
+use crate::scenario::Scenario;
+
+/// Escapes text for HTML content and attribute values.
+fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// A JSON number or `-`.
+fn num(v: &Value) -> String {
+    match v {
+        Value::Number(n) => match n.as_u64() {
+            Some(u) => u.to_string(),
+            None => {
+                let f = n.as_f64().unwrap_or(0.0);
+                let s = format!("{f:.3}");
+                s.trim_end_matches('0').trim_end_matches('.').to_string()
+            }
+        },
+        _ => "-".into(),
+    }
+}
+
+fn ms(v: &Value) -> String {
+    match v {
+        Value::Number(_) => format!("{} ms", num(v)),
+        _ => "-".into(),
+    }
+}
+
+/// What each chart shows, under its title on the page.
+const CAPTIONS: [(&str, &str); 4] = [
+    (
+        "states",
+        "Live connections per TCP state over time, stacked; clients above, servers below. \
+         Attack windows are shaded red, server outages grey.",
+    ),
+    (
+        "queues",
+        "SYN queue and accept queue occupancy of each listener with their capacities (dashed), \
+         and SYNs dropped and SYN cookies sent per second.",
+    ),
+    (
+        "outcomes",
+        "Each legitimate connection attempt by start time and time to outcome, shaped and \
+         coloured by outcome; right: the distribution of connect latency.",
+    ),
+    (
+        "ladder",
+        "The first connections segment by segment: client and server time lines, one arrow per \
+         segment, losses crossed, retransmissions dashed, states in coloured boxes.",
+    ),
+];
+
+fn table(out: &mut String, head: &[&str], rows: &[Vec<String>]) {
+    out.push_str("<table><thead><tr>");
+    for h in head {
+        let _ = write!(out, "<th>{}</th>", esc(h));
+    }
+    out.push_str("</tr></thead><tbody>");
+    for r in rows {
+        out.push_str("<tr>");
+        for (i, c) in r.iter().enumerate() {
+            let class = if i == 0 { "" } else { " class=\"n\"" };
+            let _ = write!(out, "<td{class}>{}</td>", esc(c));
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</tbody></table>");
+}
+
+const STYLE: &str = "body{font-family:'DejaVu Sans',Verdana,sans-serif;margin:24px auto;\
+max-width:1260px;padding:0 16px;color:#222;line-height:1.45}\
+h1{margin-bottom:4px}h2{margin-top:32px;border-bottom:1px solid #ddd;padding-bottom:4px}\
+.desc{font-size:1.05em;max-width:70em}.meta{color:#666}\
+.cards{display:flex;flex-wrap:wrap;gap:12px;margin:16px 0}\
+.card{border:1px solid #ddd;border-radius:6px;padding:10px 16px;min-width:120px}\
+.card b{display:block;font-size:1.5em}.card span{color:#666;font-size:.9em}\
+.grid{display:flex;flex-wrap:wrap;gap:28px}\
+table{border-collapse:collapse;margin:8px 0}th,td{border:1px solid #ddd;padding:4px 10px}\
+th{background:#f4f4f4;text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}\
+figure{margin:24px 0}figure svg{width:100%;height:auto;border:1px solid #eee}\
+figcaption{color:#444;margin:6px 0}";
+
+/// Builds the page. `charts` holds (name, SVG text) in display order.
+pub(crate) fn page(scn: &Scenario, s: &Value, charts: &[(String, String)]) -> String {
+    let mut o = String::new();
+    let name = esc(&scn.name);
+    let _ = write!(
+        o,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>synsim: {name}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
+         <h1>{name}</h1>\n"
+    );
+    if !scn.description.is_empty() {
+        let _ = writeln!(o, "<p class=\"desc\">{}</p>", esc(&scn.description));
+    }
+    let _ = writeln!(
+        o,
+        "<p class=\"meta\">seed {} &middot; {} simulated &middot; {} events &middot; synsim {}</p>",
+        num(&s["seed"]),
+        ms(&s["duration_ms"]),
+        num(&s["events"]),
+        esc(s["synsim_version"].as_str().unwrap_or(""))
+    );
+
+    // Key numbers.
+    let lat = &s["connect_latency_ms"];
+    let rate = match s["success_rate"].as_f64() {
+        Some(r) => format!("{:.1} %", r * 100.0),
+        None => "-".into(),
+    };
+    o.push_str("<h2>Key numbers</h2>\n<div class=\"cards\">");
+    for (v, label) in [
+        (num(&s["attempts"]), "attempts"),
+        (num(&s["outcomes"]["established"]), "established"),
+        (rate, "success rate"),
+        (ms(&lat["p50"]), "connect latency p50"),
+        (ms(&lat["p90"]), "p90"),
+        (ms(&lat["p99"]), "p99"),
+        (ms(&lat["max"]), "max"),
+    ] {
+        let _ = write!(
+            o,
+            "<div class=\"card\"><b>{}</b><span>{}</span></div>",
+            esc(&v),
+            esc(label)
+        );
+    }
+    o.push_str("</div>\n<div class=\"grid\"><div><h3>Outcomes</h3>");
+    let rows: Vec<Vec<String>> = s["outcomes"]
+        .as_object()
+        .map(|m| m.iter().map(|(k, v)| vec![k.clone(), num(v)]).collect())
+        .unwrap_or_default();
+    table(&mut o, &["outcome", "attempts"], &rows);
+    o.push_str("</div><div><h3>Listeners</h3>");
+    let rows: Vec<Vec<String>> = s["listeners"]
+        .as_array()
+        .map(|ls| {
+            ls.iter()
+                .map(|l| {
+                    vec![
+                        format!("{}:{}", l["host"].as_str().unwrap_or("?"), num(&l["port"])),
+                        format!(
+                            "{} / {}",
+                            num(&l["syn_queue_peak"]),
+                            num(&l["syn_queue_capacity"])
+                        ),
+                        format!(
+                            "{} / {}",
+                            num(&l["accept_queue_peak"]),
+                            num(&l["accept_queue_capacity"])
+                        ),
+                        num(&l["accepted"]),
+                    ]
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    table(
+        &mut o,
+        &[
+            "listener",
+            "SYN queue peak / capacity",
+            "accept queue peak / capacity",
+            "accepted",
+        ],
+        &rows,
+    );
+    o.push_str("</div><div><h3>Top drop reasons</h3>");
+    let mut drops: Vec<(String, u64)> = s["drops_by_reason"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_u64().unwrap_or(0)))
+                .collect()
+        })
+        .unwrap_or_default();
+    drops.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let rows: Vec<Vec<String>> = drops
+        .iter()
+        .take(8)
+        .map(|(k, v)| vec![k.clone(), v.to_string()])
+        .collect();
+    if rows.is_empty() {
+        o.push_str("<p>none</p>");
+    } else {
+        table(&mut o, &["reason", "count"], &rows);
+    }
+    o.push_str("</div><div><h3>Counters (non-zero)</h3>");
+    let rows: Vec<Vec<String>> = s["counters"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter(|(_, v)| v.as_u64() != Some(0))
+                .map(|(k, v)| vec![k.clone(), num(v)])
+                .collect()
+        })
+        .unwrap_or_default();
+    table(&mut o, &["counter", "total"], &rows);
+    o.push_str("</div><div><h3>Packets</h3>");
+    let p = &s["packets"];
+    let rows: Vec<Vec<String>> = [
+        "sent",
+        "delivered",
+        "dropped_in_network",
+        "discarded_by_hosts",
+        "in_flight_at_end",
+    ]
+    .iter()
+    .map(|k| vec![k.replace('_', " "), num(&p[*k])])
+    .collect();
+    table(&mut o, &["packets", "count"], &rows);
+    o.push_str("</div></div>\n");
+
+    // Charts, inline.
+    for (chart, svg) in charts {
+        let caption = CAPTIONS
+            .iter()
+            .find(|(n, _)| n == chart)
+            .map_or("", |(_, c)| c);
+        let svg = match svg.find("<svg") {
+            Some(i) => &svg[i..],
+            None => svg.as_str(),
+        };
+        let _ = write!(
+            o,
+            "<h2>{}</h2>\n<figure>\n<figcaption>{} (also as <a href=\"{chart}.png\">PNG</a> and \
+             <a href=\"{chart}.svg\">SVG</a>)</figcaption>\n{svg}\n</figure>\n",
+            esc(chart),
+            esc(caption),
+        );
+    }
+    o.push_str("</body>\n</html>\n");
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(esc("<a & 'b'>"), "&lt;a &amp; &#39;b&#39;&gt;");
+    }
+
+    #[test]
+    fn numbers_are_short() {
+        assert_eq!(num(&serde_json::json!(20.0)), "20");
+        assert_eq!(num(&serde_json::json!(46.123456)), "46.123");
+        assert_eq!(num(&serde_json::json!(7)), "7");
+        assert_eq!(num(&Value::Null), "-");
+    }
+}

@@ -1,0 +1,240 @@
+//! `queues`: SYN and accept queue occupancy per listener with their capacities, and the rate
+//! of SYN drops and SYN cookies, with attack windows shaded.
+
+use plotters::coord::Shift;
+use plotters::element::DashedPathElement;
+use plotters::prelude::*;
+use serde_json::Value;
+
+use super::series::Point;
+use super::{
+    Chart, DrawResult, FONT, LineItem, TimeUnit, Windows, line_legend, state_color, tick, title,
+};
+use crate::tcp::TcpState;
+
+/// Width reserved right of each panel for its legend.
+const LEGEND_W: u32 = 250;
+
+/// (SYN queue capacity, accept queue capacity) per listener, from `summary.json`.
+pub(crate) fn capacities(summary: &Value) -> Vec<(u64, u64)> {
+    summary["listeners"]
+        .as_array()
+        .map(|ls| {
+            ls.iter()
+                .map(|l| {
+                    (
+                        l["syn_queue_capacity"].as_u64().unwrap_or(0),
+                        l["accept_queue_capacity"].as_u64().unwrap_or(0),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+pub(crate) struct QueuesChart<'a> {
+    pub scenario: &'a str,
+    pub points: &'a [Point],
+    pub listeners: &'a [String],
+    pub capacities: &'a [(u64, u64)],
+    pub windows: &'a Windows,
+    pub duration_s: f64,
+}
+
+/// (time in s, value) points of one line.
+type Series = Vec<(f64, f64)>;
+
+/// Colour of the drop rate line.
+const DROPS: RGBColor = RGBColor(0, 0, 0);
+/// Colour of the cookie rate line.
+const COOKIES: RGBColor = RGBColor(23, 140, 160);
+
+/// Lighter shade for the second and later listeners.
+fn shade(c: RGBColor, i: usize) -> RGBColor {
+    if i == 0 {
+        return c;
+    }
+    let f = 1.0 / (1.0 + i as f64);
+    let mix = |v: u8| (v as f64 * f + 255.0 * (1.0 - f) * 0.6) as u8;
+    RGBColor(mix(c.0), mix(c.1), mix(c.2))
+}
+
+impl QueuesChart<'_> {
+    /// Per-second rates of listener `i`'s cumulative drops and cookies between points.
+    fn rates(&self, i: usize) -> (Series, Series) {
+        let mut drops = Vec::new();
+        let mut cookies = Vec::new();
+        for w in self.points.windows(2) {
+            let dt = w[1].t - w[0].t;
+            if dt <= 0.0 {
+                continue;
+            }
+            let (a, b) = (&w[0].listeners[i], &w[1].listeners[i]);
+            drops.push((w[1].t, b.drops.saturating_sub(a.drops) as f64 / dt));
+            cookies.push((w[1].t, b.cookies.saturating_sub(a.cookies) as f64 / dt));
+        }
+        (drops, cookies)
+    }
+
+    fn occupancy<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        unit: TimeUnit,
+    ) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        let (plot, legend) = area.split_horizontally(area.dim_in_pixel().0 - LEGEND_W);
+        let peak = self
+            .points
+            .iter()
+            .flat_map(|p| p.listeners.iter().map(|l| l.syn_queue.max(l.accept_queue)))
+            .max()
+            .unwrap_or(0);
+        let cap = self
+            .capacities
+            .iter()
+            .map(|c| c.0.max(c.1))
+            .max()
+            .unwrap_or(0);
+        let y_max = (peak.max(cap) as f64 * 1.1).max(4.0).ceil();
+        let x_max = unit.of(self.duration_s).max(1e-9);
+        let mut chart = ChartBuilder::on(&plot)
+            .caption("queue occupancy (entries) and capacity", (FONT, 17))
+            .margin_right(20)
+            .margin_left(10)
+            .x_label_area_size(42)
+            .y_label_area_size(70)
+            .build_cartesian_2d(0.0..x_max, 0.0..y_max)?;
+        chart
+            .configure_mesh()
+            .light_line_style(WHITE.mix(0.0))
+            .x_desc(format!("simulated time ({})", unit.name))
+            .y_desc("entries")
+            .x_labels(10)
+            .y_labels(8)
+            .x_label_formatter(&|v| tick(*v))
+            .y_label_formatter(&|v| format!("{v:.0}"))
+            .label_style((FONT, 13))
+            .axis_desc_style((FONT, 15))
+            .draw()?;
+        self.windows.shade(&mut chart, unit)?;
+        let mut items: Vec<LineItem> = Vec::new();
+        for (i, name) in self.listeners.iter().enumerate() {
+            let syn_c = shade(state_color(TcpState::SynReceived), i);
+            let acc_c = shade(state_color(TcpState::Established), i);
+            let (syn_cap, acc_cap) = self.capacities.get(i).copied().unwrap_or((0, 0));
+            for (c, v) in [(acc_c, acc_cap), (syn_c, syn_cap)] {
+                chart.draw_series(std::iter::once(DashedPathElement::new(
+                    [(0.0, v as f64), (x_max, v as f64)],
+                    6,
+                    4,
+                    c.stroke_width(2),
+                )))?;
+            }
+            let acc = self
+                .points
+                .iter()
+                .map(|p| (unit.of(p.t), p.listeners[i].accept_queue as f64));
+            chart.draw_series(LineSeries::new(acc, acc_c.stroke_width(2)))?;
+            let syn = self
+                .points
+                .iter()
+                .map(|p| (unit.of(p.t), p.listeners[i].syn_queue as f64));
+            chart.draw_series(LineSeries::new(syn, syn_c.stroke_width(2)))?;
+            items.push((format!("{name} SYN queue"), syn_c, false));
+            items.push((format!("  capacity {syn_cap}"), syn_c, true));
+            items.push((format!("{name} accept queue"), acc_c, false));
+            items.push((format!("  capacity {acc_cap}"), acc_c, true));
+        }
+        if self.listeners.is_empty() {
+            items.push((
+                "no listener in this run".into(),
+                RGBColor(150, 150, 150),
+                false,
+            ));
+        }
+        line_legend(&legend, (8, 40), &items)
+    }
+
+    fn rates_panel<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        unit: TimeUnit,
+    ) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        let (plot, legend) = area.split_horizontally(area.dim_in_pixel().0 - LEGEND_W);
+        let series: Vec<_> = (0..self.listeners.len()).map(|i| self.rates(i)).collect();
+        let max = series
+            .iter()
+            .flat_map(|(d, c)| d.iter().chain(c))
+            .map(|p| p.1)
+            .fold(0.0, f64::max);
+        let y_max = (max * 1.1).max(4.0).ceil();
+        let x_max = unit.of(self.duration_s).max(1e-9);
+        let mut chart = ChartBuilder::on(&plot)
+            .caption("SYNs dropped and SYN cookies sent, per second", (FONT, 17))
+            .margin_right(20)
+            .margin_left(10)
+            .x_label_area_size(42)
+            .y_label_area_size(70)
+            .build_cartesian_2d(0.0..x_max, 0.0..y_max)?;
+        chart
+            .configure_mesh()
+            .light_line_style(WHITE.mix(0.0))
+            .x_desc(format!("simulated time ({})", unit.name))
+            .y_desc("per second")
+            .x_labels(10)
+            .y_labels(6)
+            .x_label_formatter(&|v| tick(*v))
+            .y_label_formatter(&|v| format!("{v:.0}"))
+            .label_style((FONT, 13))
+            .axis_desc_style((FONT, 15))
+            .draw()?;
+        self.windows.shade(&mut chart, unit)?;
+        let mut items: Vec<LineItem> = Vec::new();
+        for (i, (drops, cookies)) in series.iter().enumerate() {
+            let name = &self.listeners[i];
+            let (dc, cc) = (shade(DROPS, i), shade(COOKIES, i));
+            let pts =
+                |v: &Vec<(f64, f64)>| v.iter().map(|&(t, r)| (unit.of(t), r)).collect::<Vec<_>>();
+            chart.draw_series(LineSeries::new(pts(cookies), cc.stroke_width(2)))?;
+            chart.draw_series(LineSeries::new(pts(drops), dc.stroke_width(2)))?;
+            items.push((format!("{name} SYNs dropped/s"), dc, false));
+            items.push((format!("{name} cookies sent/s"), cc, false));
+        }
+        if max == 0.0 {
+            items.push(("(none in this run)".into(), RGBColor(150, 150, 150), false));
+        }
+        line_legend(&legend, (8, 40), &items)
+    }
+}
+
+impl Chart for QueuesChart<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        let used = title(
+            root,
+            &format!("{}: listen queues", self.scenario),
+            Some(
+                "SYN queue = half-open (SYN-RECEIVED) entries; accept queue = established, \
+                 not yet accepted; dashed = capacity",
+            ),
+        )?;
+        let shading = self.windows.legend();
+        let body = if shading.is_empty() {
+            root.margin(used as u32, 0, 0, 0)
+        } else {
+            super::swatch_legend(root, (80, used + 8), &shading)?;
+            root.margin(used as u32 + 22, 0, 0, 0)
+        };
+        let (top, bottom) = body.split_vertically(body.dim_in_pixel().1 * 11 / 20);
+        let unit = TimeUnit::for_max(self.duration_s);
+        self.occupancy(&top, unit)?;
+        self.rates_panel(&bottom, unit)
+    }
+}

@@ -1,0 +1,250 @@
+//! Charts and the HTML report: produced for every shipped scenario, well-formed, sized as
+//! configured, deterministic, skipped by `--no-charts`, drawn without system font libraries,
+//! and readable in a real browser (headless Chromium, when installed).
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+use synsim::report::{RunOptions, run_to_dir};
+
+const CHARTS: [&str; 4] = ["states", "queues", "outcomes", "ladder"];
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("synsim-charts-{}-{name}", std::process::id()));
+    let _ = fs::remove_dir_all(&d);
+    d
+}
+
+fn run(scn: &synsim::scenario::Scenario, dir: &Path, charts: bool) {
+    let opts = RunOptions {
+        out_dir: dir.to_path_buf(),
+        trace: false,
+        charts,
+        max_events: None,
+    };
+    run_to_dir(scn, &opts).unwrap_or_else(|e| panic!("{}: {e}", scn.name));
+}
+
+/// Width and height from a PNG's IHDR chunk.
+fn png_size(bytes: &[u8]) -> (u32, u32) {
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "not a PNG");
+    assert_eq!(&bytes[12..16], b"IHDR");
+    let be = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+    (be(&bytes[16..20]), be(&bytes[20..24]))
+}
+
+#[test]
+fn every_shipped_scenario_gets_every_chart_as_valid_svg_and_sized_png() {
+    for name in SHIPPED {
+        let scn = load(name);
+        let dir = tmp(name);
+        run(&scn, &dir, true);
+        for chart in CHARTS {
+            let svg = fs::read_to_string(dir.join(format!("{chart}.svg")))
+                .unwrap_or_else(|e| panic!("{name}/{chart}.svg: {e}"));
+            let doc = roxmltree::Document::parse(&svg)
+                .unwrap_or_else(|e| panic!("{name}/{chart}.svg is not XML: {e}"));
+            assert_eq!(doc.root_element().tag_name().name(), "svg");
+            assert!(
+                svg.contains(&scn.name),
+                "{name}/{chart}.svg: title does not name the scenario"
+            );
+            let png = fs::read(dir.join(format!("{chart}.png"))).unwrap();
+            assert_eq!(
+                png_size(&png),
+                (scn.charts.width_px, scn.charts.height_px),
+                "{name}/{chart}.png"
+            );
+        }
+        let html = fs::read_to_string(dir.join("index.html")).unwrap();
+        assert!(html.contains(&format!("<h1>{}</h1>", scn.name)));
+        assert_eq!(
+            html.matches("<svg").count(),
+            CHARTS.len(),
+            "{name}: inline SVGs"
+        );
+        for external in ["http://", "https://", "<script", "<link", "@import", "url("] {
+            let outside_svg_ns = html.replace("http://www.w3.org/2000/svg", "");
+            assert!(
+                !outside_svg_ns.contains(external),
+                "{name}/index.html refers to something outside: {external}"
+            );
+        }
+        let _ = fs::remove_dir_all(&dir);
+    }
+}
+
+#[test]
+fn png_size_follows_the_scenario() {
+    let mut scn = load("handshake");
+    scn.charts.width_px = 640;
+    scn.charts.height_px = 480;
+    let dir = tmp("size");
+    run(&scn, &dir, true);
+    for chart in CHARTS {
+        let png = fs::read(dir.join(format!("{chart}.png"))).unwrap();
+        assert_eq!(png_size(&png), (640, 480), "{chart}");
+    }
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn charts_are_byte_identical_on_rerun() {
+    let scn = load("lossy_link");
+    let (a, b) = (tmp("rerun-a"), tmp("rerun-b"));
+    run(&scn, &a, true);
+    run(&scn, &b, true);
+    for chart in CHARTS {
+        for ext in ["svg", "png"] {
+            let f = format!("{chart}.{ext}");
+            assert!(
+                fs::read(a.join(&f)).unwrap() == fs::read(b.join(&f)).unwrap(),
+                "{f}"
+            );
+        }
+    }
+    assert_eq!(
+        fs::read(a.join("index.html")).unwrap(),
+        fs::read(b.join("index.html")).unwrap()
+    );
+    let _ = fs::remove_dir_all(&a);
+    let _ = fs::remove_dir_all(&b);
+}
+
+#[test]
+fn no_charts_writes_no_chart_files() {
+    let scn = load("handshake");
+    let dir = tmp("none");
+    run(&scn, &dir, false);
+    let mut names: Vec<String> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["summary.json", "timeline.csv"]);
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn empty_runs_draw_without_panicking() {
+    // No clients, no attackers, no listeners: no packets at all.
+    let text = r#"{
+        "duration_ms": 500,
+        "hosts": [ { "name": "lonely", "addrs": ["10.9.0.1"] } ]
+    }"#;
+    let scn = synsim::scenario::parse(text, "<test>", "empty").unwrap();
+    let dir = tmp("empty");
+    run(&scn, &dir, true);
+    for chart in CHARTS {
+        assert!(dir.join(format!("{chart}.png")).exists(), "{chart}");
+    }
+    // Clients but zero attempts, and a ladder of zero connections.
+    let text = r#"{
+        "duration_ms": 500,
+        "hosts": [ { "name": "c", "addrs": ["10.9.0.2"] }, { "name": "s", "addrs": ["10.9.0.1"] } ],
+        "listeners": [ { "host": "s", "port": 80 } ],
+        "clients": [ { "name": "late", "host": "c", "target": "10.9.0.1:80",
+                       "arrivals": { "kind": "times", "times_ms": [] } } ],
+        "charts": { "ladder_connections": 0 }
+    }"#;
+    let scn = synsim::scenario::parse(text, "<test>", "idle").unwrap();
+    run(&scn, &dir, true);
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_build_uses_no_system_font_library() {
+    let out = Command::new(env!("CARGO"))
+        .args([
+            "tree",
+            "--edges",
+            "normal,build",
+            "--prefix",
+            "none",
+            "--offline",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cargo tree runs");
+    assert!(
+        out.status.success(),
+        "cargo tree failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tree = String::from_utf8_lossy(&out.stdout);
+    assert!(tree.contains("plotters"), "unexpected cargo tree output");
+    for line in tree.lines() {
+        let krate = line.split_whitespace().next().unwrap_or("");
+        for banned in [
+            "font-kit",
+            "freetype",
+            "freetype-rs",
+            "freetype-sys",
+            "fontconfig",
+            "servo-fontconfig",
+            "servo-fontconfig-sys",
+            "yeslogic-fontconfig",
+            "yeslogic-fontconfig-sys",
+        ] {
+            assert_ne!(krate, banned, "{banned} is in the dependency tree");
+        }
+    }
+}
+
+/// Renders `index.html` the way a user sees it. Skipped (with a message) without Chromium.
+#[test]
+fn index_html_renders_in_headless_chromium() {
+    let Some(browser) = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|b| {
+            Command::new(b)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+    else {
+        println!("skipped: no chromium on PATH (apt-get install chromium to run this check)");
+        return;
+    };
+    let scn = load("syn_flood_cookies");
+    let dir = tmp("chromium");
+    run(&scn, &dir, true);
+    let profile = dir.join("profile");
+    let shot = dir.join("screenshot.png");
+    let page = fs::canonicalize(dir.join("index.html")).unwrap();
+    let out = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--hide-scrollbars",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg("--window-size=1400,3000")
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("chromium runs");
+    let png = fs::read(&shot).unwrap_or_else(|e| {
+        panic!(
+            "no screenshot ({e}); chromium said: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    assert_eq!(png_size(&png), (1400, 3000));
+    // A blank page compresses to a few kB; the report with its charts is far larger.
+    assert!(
+        png.len() > 100_000,
+        "screenshot looks empty: {} bytes",
+        png.len()
+    );
+    let _ = fs::remove_dir_all(&dir);
+}
