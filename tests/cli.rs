@@ -168,6 +168,31 @@ fn missing_file_and_unwritable_output() {
 }
 
 #[test]
+fn a_rerun_without_trace_or_charts_removes_the_stale_files() {
+    let d = tmp("stale");
+    let out = d.join("o");
+    let o = out.to_str().unwrap();
+    assert!(
+        simulate(&[&scenario("handshake"), "--out", o, "--trace", "-q"])
+            .status
+            .success()
+    );
+    assert!(out.join("events.jsonl").exists() && out.join("ladder.png").exists());
+    fs::write(out.join("notes.txt"), "mine").unwrap();
+    assert!(
+        simulate(&[&scenario("handshake"), "--out", o, "--no-charts", "-q"])
+            .status
+            .success()
+    );
+    assert!(!out.join("events.jsonl").exists() && !out.join("ladder.png").exists());
+    assert!(
+        out.join("summary.json").exists() && out.join("notes.txt").exists(),
+        "only synsim's own files go"
+    );
+    let _ = fs::remove_dir_all(&d);
+}
+
+#[test]
 fn event_budget_stops_cleanly_without_output() {
     let d = tmp("budget");
     let out = d.join("out");

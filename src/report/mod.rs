@@ -275,6 +275,22 @@ pub fn summary(scn: &Scenario, sim: &Simulation, rec: &Recorder, stats: &RunStat
     })
 }
 
+/// Every file a run may write; a run removes the ones it did not write this time.
+pub const OUTPUT_FILES: [&str; 12] = [
+    "summary.json",
+    "timeline.csv",
+    "events.jsonl",
+    "index.html",
+    "states.svg",
+    "states.png",
+    "queues.svg",
+    "queues.png",
+    "outcomes.svg",
+    "outcomes.png",
+    "ladder.svg",
+    "ladder.png",
+];
+
 /// How to run a scenario into a directory.
 #[derive(Clone, Debug)]
 pub struct RunOptions {
@@ -317,7 +333,7 @@ pub fn run_to_dir(scn: &Scenario, opts: &RunOptions) -> Result<RunReport, RunErr
     let result = run_into(scn, opts, &mut dir);
     match result {
         Ok(mut rep) => {
-            rep.files = dir.commit()?;
+            rep.files = dir.commit(&OUTPUT_FILES)?;
             Ok(rep)
         }
         Err(e) => {

@@ -56,8 +56,21 @@ impl OutputDir {
         w.flush()
     }
 
-    /// Renames every pending file into place.
-    pub fn commit(self) -> io::Result<Vec<PathBuf>> {
+    /// Renames every pending file into place, and removes the files named in `owned` that
+    /// this run did not write (a trace or charts left by an earlier run with other options),
+    /// so the directory only ever shows one run. Other files are left alone.
+    pub fn commit(self, owned: &[&str]) -> io::Result<Vec<PathBuf>> {
+        for name in owned {
+            let p = self.dir.join(name);
+            if !self.pending.iter().any(|(_, fin)| *fin == p) && p.is_file() {
+                fs::remove_file(&p).map_err(|e| {
+                    io::Error::new(
+                        e.kind(),
+                        format!("cannot remove stale {}: {e}", p.display()),
+                    )
+                })?;
+            }
+        }
         let mut done = Vec::new();
         for (tmp, fin) in &self.pending {
             fs::rename(tmp, fin).map_err(|e| {

@@ -711,7 +711,7 @@ impl<'a> LadderChart<'a> {
                     vec![(xe, ye), p(11.0, 5.0), p(11.0, -5.0)],
                     color.filled(),
                 ))?;
-                if matches!(s.end, End::HostDown | End::Discarded(_)) {
+                if s.end == End::HostDown {
                     let r = 6;
                     for (a, b) in [((-r, -r), (r, r)), ((-r, r), (r, -r))] {
                         area.draw(&PathElement::new(
@@ -771,7 +771,12 @@ impl<'a> LadderChart<'a> {
         }
         match s.end {
             End::Lost(_) => head.push_str(" lost"),
-            End::HostDown | End::Discarded(_) => head.push_str(" dropped"),
+            End::HostDown => head.push_str(" lost: host down"),
+            // Delivered, then handled by a rule (often answered, e.g. by a RST): name it.
+            End::Discarded(rule) => {
+                head.push_str(": ");
+                head.push_str(&rule.replace('_', " "));
+            }
             End::InFlight | End::Delivered => {}
         }
         let mut nums = format!("seq={seq}");
@@ -864,18 +869,19 @@ impl Chart for LadderChart<'_> {
         let foot = [
             "seq/ack are relative: 0 is the sender's initial sequence number (ISN), so ack=1 \
              acknowledges the SYN. Coloured boxes: the TCP state entered at that moment.",
-            "Red cross: segment lost in the network, or dropped on arrival. Dashed purple arrow \
-             (retx): retransmission, the same seq and flags sent again. Long idle gaps are \
-             shortened (~).",
+            "Red cross: segment lost (in the network, or its host was down). \"SYN: no socket\": \
+             delivered, then handled by that rule of the receiver.",
+            "Dashed purple arrow (retx): a retransmission, the same seq and flags sent again. \
+             Long idle gaps are shortened (~).",
         ];
         for (i, t) in foot.iter().enumerate() {
             root.draw(&Text::new(
                 t.to_string(),
-                (w as i32 / 2, h as i32 - 42 + 20 * i as i32),
+                (w as i32 / 2, h as i32 - 58 + 18 * i as i32),
                 note.pos(Pos::new(HPos::Center, VPos::Top)),
             ))?;
         }
-        let body = root.margin(used as u32 + 6, 50, 0, 0);
+        let body = root.margin(used as u32 + 6, 66, 0, 0);
         if n == 0 {
             let (bw, bh) = body.dim_in_pixel();
             body.draw(&Text::new(
