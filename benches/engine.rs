@@ -100,12 +100,11 @@ fn events_of(scn: &Scenario) -> u64 {
 #[divan::bench(args = ["bench_flood", "bench_handshakes"], sample_count = 5)]
 fn scenario(b: Bencher, name: &str) {
     let scn = shipped(name);
-    b.counter(ItemsCount::new(events_of(&scn)))
-        .bench_local(|| {
-            let mut sim = Simulation::new(&scn);
-            let mut rec = Recorder::new(scn.clients.len());
-            black_box(sim.run(&mut rec).expect("within budget"))
-        });
+    b.counter(ItemsCount::new(events_of(&scn))).bench_local(|| {
+        let mut sim = Simulation::new(&scn);
+        let mut rec = Recorder::new(scn.clients.len());
+        black_box(sim.run(&mut rec).expect("within budget"))
+    });
 }
 
 /// A flood of `backlog / 2` SYN/s against a SYN queue of `backlog` entries that live 63 s.

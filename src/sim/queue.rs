@@ -318,7 +318,10 @@ mod tests {
                     r.heap.push(std::cmp::Reverse((now + delay, r.seq, i)));
                     r.seq += 1;
                 } else {
-                    let want = r.heap.pop().map(|std::cmp::Reverse((t, _, i))| (SimTime(t), i));
+                    let want = r
+                        .heap
+                        .pop()
+                        .map(|std::cmp::Reverse((t, _, i))| (SimTime(t), i));
                     assert_eq!(q.peek_time(), want.map(|w| w.0), "round {round}");
                     assert_eq!(q.pop(), want, "round {round}");
                     if let Some((t, _)) = want {
