@@ -23,8 +23,10 @@
 //! Push is O(1) (O(k) when it lands among the k events of the current tick, which only happens
 //! for events scheduled less than a tick ahead). Pop is O(1) amortised plus one sort per tick of
 //! the events sharing that tick (a handful at 10^5 events per simulated second): cost per event does not grow with the number of
-//! pending events, unlike a binary heap's O(log n) with its cache misses. Buckets are `Vec`s
-//! that keep their capacity, so the steady state allocates nothing.
+//! pending events, unlike a binary heap's O(log n) with its cache misses. Buckets are `Vec`s;
+//! an emptied small one goes to a pool of spares that the next bucket in need reuses, a large
+//! one is freed: the steady state makes no allocation per event (only the few large buckets
+//! regrow), and memory follows the number of pending events, not the run's length.
 //!
 //! ## Order and tie-break
 //!
@@ -49,6 +51,8 @@ const BITS: u32 = 6;
 const SLOTS: usize = 1 << BITS;
 /// Ticks that differ from the current tick at or above this bit go to `overflow`.
 const HORIZON_BITS: u32 = BITS * LEVELS as u32;
+/// Emptied bucket buffers up to this capacity are kept for reuse (8 KiB of 32-byte entries).
+const SPARE_MAX: usize = 256;
 
 struct Entry<E> {
     time: SimTime,
@@ -88,6 +92,11 @@ pub struct EventQueue<E> {
     buckets: Vec<Vec<Entry<E>>>,
     /// Per level, bit `s` set when bucket `s` is non-empty.
     occupied: [u64; LEVELS],
+    /// Emptied bucket buffers of at most [`SPARE_MAX`] entries, reused by the next bucket that
+    /// needs one; larger buffers are freed. If every bucket kept its buffer, each of the 384
+    /// would end up with the capacity of the largest bucket it ever held, and memory would
+    /// creep up with simulated time as a long run visits more high-level buckets.
+    spare: Vec<Vec<Entry<E>>>,
     /// Events beyond the wheel's horizon.
     overflow: BinaryHeap<Entry<E>>,
     /// The current tick: every bucketed event has a later tick.
@@ -105,6 +114,7 @@ impl<E> EventQueue<E> {
             current: Vec::new(),
             buckets: (0..LEVELS * SLOTS).map(|_| Vec::new()).collect(),
             occupied: [0; LEVELS],
+            spare: Vec::new(),
             overflow: BinaryHeap::new(),
             tick: 0,
             len: 0,
@@ -150,8 +160,22 @@ impl<E> EventQueue<E> {
         }
         let level = ((63 - diff.leading_zeros()) / BITS) as usize;
         let slot = ((t >> (BITS * level as u32)) as usize) & (SLOTS - 1);
-        self.buckets[level * SLOTS + slot].push(e);
+        let bucket = &mut self.buckets[level * SLOTS + slot];
+        if bucket.capacity() == 0 {
+            if let Some(v) = self.spare.pop() {
+                *bucket = v;
+            }
+        }
+        bucket.push(e);
         self.occupied[level] |= 1 << slot;
+    }
+
+    /// Keeps an emptied bucket buffer for reuse if it is small, frees it otherwise.
+    fn recycle(&mut self, mut v: Vec<Entry<E>>) {
+        if v.capacity() > 0 && v.capacity() <= SPARE_MAX {
+            v.clear();
+            self.spare.push(v);
+        }
     }
 
     /// Refills `current` from the wheel when it is empty. Returns false if the queue is empty.
@@ -177,10 +201,11 @@ impl<E> EventQueue<E> {
                 // Move the current tick to the start of that bucket.
                 let span_mask = (1u64 << (shift + BITS)) - 1;
                 self.tick = (self.tick & !span_mask) | ((slot as u64) << shift);
+                let mut bucket = std::mem::take(&mut self.buckets[idx]);
                 if level == 0 {
-                    std::mem::swap(&mut self.current, &mut self.buckets[idx]);
+                    std::mem::swap(&mut self.current, &mut bucket);
+                    self.recycle(bucket);
                 } else {
-                    let mut bucket = std::mem::take(&mut self.buckets[idx]);
                     for e in bucket.drain(..) {
                         let t = e.tick();
                         if t == self.tick {
@@ -189,7 +214,7 @@ impl<E> EventQueue<E> {
                             self.place(e, t);
                         }
                     }
-                    self.buckets[idx] = bucket;
+                    self.recycle(bucket);
                     if self.current.is_empty() {
                         continue 'search;
                     }
