@@ -17,8 +17,9 @@
 //!   after Linux's nstat MIBs, SYN cookies. RFC 9293 §3.10 processing lives in `tcp/process.rs`.
 //! - [`net`]: address ownership, per-path latency/jitter/loss, scripted drops, black holes, the
 //!   ICMP router.
-//! - [`sim`]: the event queue and engine, arrival processes, and the [`sim::Observer`] trait
-//!   through which everything that happens is reported.
+//! - [`sim`]: the event queue (a hierarchical timing wheel, exact `(time, seq)` order) and
+//!   engine, arrival processes, and the [`sim::Observer`] trait through which everything that
+//!   happens is reported.
 //!
 //! Thin shell:
 //! - [`scenario`]: JSON in, validated once into domain types; errors carry the JSON path and
@@ -26,6 +27,9 @@
 //! - [`report`]: metrics folded while running, `summary.json`, `timeline.csv`, `events.jsonl`,
 //!   all written atomically.
 //! - `src/bin/simulate.rs`: the CLI.
+//!
+//! Benchmarks live in `benches/engine.rs` and `scripts/sweep.sh`; figures and how to reproduce
+//! them in `docs/PERFORMANCE.md`.
 //!
 //! Data flows one way:
 //! `scenario::load -> Simulation::new -> Simulation::run(observers) -> report -> files`.

@@ -188,7 +188,7 @@ fn linux_quarter_rule_reserves_the_last_quarter_for_proven_peers() {
     let c = &server(&sim).counters;
     assert_eq!(c.req_q_full_drop, 0, "the queue itself never filled");
     assert!(c.listen_drops > 1000);
-    assert!(log.rec.drops["quarter_rule"] > 1000);
+    assert!(log.rec.drops()["quarter_rule"] > 1000);
     let proven = log
         .outcomes
         .iter()
@@ -284,7 +284,7 @@ fn linux_accept_queue_overflow_ignores_the_final_ack() {
     assert_eq!(acks_after, 3);
     assert!(c.listen_overflows >= 5 && c.listen_drops == c.listen_overflows);
     assert_eq!(c.embryonic_rsts, 0);
-    assert!(log.rec.drops["final_ack_accept_queue_full"] >= 3);
+    assert!(log.rec.drops()["final_ack_accept_queue_full"] >= 3);
 }
 
 #[test]
@@ -527,7 +527,7 @@ fn every_drop_in_the_trace_names_its_rule() {
         }
     }
     assert_eq!(
-        log.rec.drops["syn_queue_full"],
+        log.rec.drops()["syn_queue_full"],
         log.packets
             .iter()
             .filter(|p| p.fate == Fate::HostDrop(Reason::SynQueueFull))

@@ -173,7 +173,7 @@ fn lossy_link_recovers_every_exchange_by_retransmission() {
     );
     let first = log.outcomes.iter().find(|o| o.attempt == 0).unwrap();
     assert!(first.connected.unwrap().since(first.started).as_ns() >= NS_PER_S);
-    assert!(log.rec.drops["burst_loss"] > 10);
+    assert!(log.rec.drops()["burst_loss"] > 10);
     assert!(
         sim.stack(HostId(0)).counters.syn_retrans + sim.stack(HostId(1)).counters.syn_retrans > 5
     );

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use synsim::report::{self, RunOptions};
 use synsim::scenario;
-use synsim::tcp::Profile;
+use synsim::tcp::{Outcome, Profile};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -119,6 +119,7 @@ fn run(cli: Cli) -> Result<(), String> {
     };
     let wall = Instant::now();
     let rep = report::run_to_dir(&scn, &opts).map_err(|e| e.to_string())?;
+    // Wall time of the whole run: building the simulation, simulating, writing the files.
     let secs = wall.elapsed().as_secs_f64();
     if !cli.quiet {
         print_summary(&rep.summary, &out_dir, secs);
@@ -132,6 +133,11 @@ fn run(cli: Cli) -> Result<(), String> {
         println!(
             "  simulated s / wall s  {:.1}",
             scn.duration.as_secs_f64() / secs.max(1e-9)
+        );
+        let established = rep.recorder.count(Outcome::Established);
+        println!(
+            "  established / wall s  {:.0} ({established} connections)",
+            established as f64 / secs.max(1e-9)
         );
         println!(
             "  peak live connections {}",

@@ -1,9 +1,15 @@
 //! The address table: every IP address the scenario mentions, interned to an [`AddrId`], and
 //! the host that owns it (if any).
+//!
+//! Ids are handed out in first-use order, so they are deterministic whatever the hash map does.
+//! A spoofing attacker interns each new source address on the hot path: interning is a hash
+//! lookup plus, for a new address, two pushes; the text of an address is only produced when an
+//! endpoint is written (trace), straight from the address.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::net::IpAddr;
+
+use rustc_hash::FxHashMap;
 
 use crate::wire::{AddrId, Endpoint};
 
@@ -15,9 +21,8 @@ pub struct HostId(pub u32);
 pub struct AddrTable {
     addrs: Vec<IpAddr>,
     owner: Vec<Option<HostId>>,
-    index: BTreeMap<IpAddr, AddrId>,
-    /// `"a.b.c.d:"`-style prefixes for fast endpoint formatting.
-    text: Vec<String>,
+    /// Lookups only; never iterated.
+    index: FxHashMap<IpAddr, AddrId>,
 }
 
 impl AddrTable {
@@ -29,10 +34,6 @@ impl AddrTable {
         self.addrs.push(ip);
         self.owner.push(None);
         self.index.insert(ip, id);
-        self.text.push(match ip {
-            IpAddr::V4(a) => a.to_string(),
-            IpAddr::V6(a) => format!("[{a}]"),
-        });
         id
     }
     pub fn set_owner(&mut self, id: AddrId, host: HostId) {
@@ -55,12 +56,69 @@ impl AddrTable {
     }
     /// Writes `addr:port` (IPv6 in brackets) without allocating.
     pub fn write_endpoint(&self, out: &mut String, e: Endpoint) {
-        out.push_str(&self.text[e.addr.0 as usize]);
-        let _ = write!(out, ":{}", e.port);
+        match self.addrs[e.addr.0 as usize] {
+            IpAddr::V4(a) => {
+                for (i, octet) in a.octets().into_iter().enumerate() {
+                    if i > 0 {
+                        out.push('.');
+                    }
+                    push_decimal(out, octet as u32);
+                }
+            }
+            IpAddr::V6(a) => {
+                let _ = write!(out, "[{a}]");
+            }
+        }
+        out.push(':');
+        push_decimal(out, e.port as u32);
     }
     pub fn endpoint_string(&self, e: Endpoint) -> String {
         let mut s = String::new();
         self.write_endpoint(&mut s, e);
         s
+    }
+}
+
+/// Appends `n` in decimal (what `write!("{n}")` produces, without the formatting machinery).
+fn push_decimal(out: &mut String, n: u32) {
+    let mut buf = [0u8; 10];
+    let mut i = buf.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&buf[i..]).expect("ASCII digits"));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_are_written_like_display() {
+        let mut t = AddrTable::default();
+        for (ip, port) in [
+            ("0.0.0.0", 0u16),
+            ("10.0.4.1", 80),
+            ("198.18.255.7", 65535),
+            ("255.255.255.255", 9),
+            ("fd00::1", 7000),
+            ("::", 1),
+        ] {
+            let ip: IpAddr = ip.parse().unwrap();
+            let id = t.intern(ip);
+            assert_eq!(t.intern(ip), id, "interning is idempotent");
+            let want = match ip {
+                IpAddr::V4(a) => format!("{a}:{port}"),
+                IpAddr::V6(a) => format!("[{a}]:{port}"),
+            };
+            assert_eq!(t.endpoint_string(Endpoint { addr: id, port }), want);
+        }
+        assert_eq!(t.len(), 6);
     }
 }

@@ -132,8 +132,12 @@ pub struct Network {
     /// Explicit path specs by (from, to); everything else uses `default_path`.
     explicit: FxHashMap<(HostId, HostId), PathSpec>,
     default_path: PathSpec,
-    /// Paths created on first use, index from*H + to (H+1 columns: the last is "unowned").
-    paths: Vec<Option<Path>>,
+    /// Paths created on first use, in creation order.
+    paths: Vec<Path>,
+    /// Index into `paths` + 1 (0: not created yet), by from*(H+1) + to (the last column is
+    /// "unowned"). Four bytes per host pair: a path (with its random stream) is only built for
+    /// pairs that exchange packets.
+    path_index: Vec<u32>,
     rules: Vec<DropRule>,
     icmp: Option<IcmpSpec>,
     /// Per-destination token buckets (token time in ns), Linux `inet_peer_xrlim_allow`.
@@ -156,7 +160,8 @@ impl Network {
             addrs,
             explicit: explicit.into_iter().collect(),
             default_path,
-            paths: (0..h * (h + 1)).map(|_| None).collect(),
+            paths: Vec::new(),
+            path_index: vec![0; h * (h + 1)],
             host_names,
             rules,
             icmp,
@@ -173,19 +178,22 @@ impl Network {
         let h = self.host_names.len();
         let col = to.map_or(h, |t| t.0 as usize);
         let idx = from.0 as usize * (h + 1) + col;
-        if self.paths[idx].is_none() {
+        let mut i = self.path_index[idx] as usize;
+        if i == 0 {
             let spec = to
                 .and_then(|t| self.explicit.get(&(from, t)).cloned())
                 .unwrap_or_else(|| self.default_path.clone());
             let to_name = to.map_or("*", |t| self.host_names[t.0 as usize].as_str());
             let name = format!("path/{}/{}", self.host_names[from.0 as usize], to_name);
-            self.paths[idx] = Some(Path {
+            self.paths.push(Path {
                 spec,
                 rng: self.streams.stream(&name),
                 last_at: SimTime::ZERO,
             });
+            i = self.paths.len();
+            self.path_index[idx] = i as u32;
         }
-        self.paths[idx].as_mut().expect("path just created")
+        &mut self.paths[i - 1]
     }
 
     /// Routes a packet sent by host `from` at `now`. Returns the route and, for a black hole

@@ -67,8 +67,10 @@ pub struct Recorder {
     pub per_client: Vec<[u64; 6]>,
     /// Connect latency (SYN sent -> ESTABLISHED) of established attempts, in µs.
     pub connect_latency: Histogram,
-    /// Discards and network drops by rule.
-    pub drops: BTreeMap<&'static str, u64>,
+    /// Discards and aborts by rule, indexed by `Reason as usize` (see [`Recorder::drops`]).
+    by_reason: Vec<Option<(Reason, u64)>>,
+    /// Network drops by rule name (a handful of names: a short linear scan).
+    net_drops: Vec<(&'static str, u64)>,
     pub packets_sent: u64,
     pub packets_delivered: u64,
     pub packets_dropped_network: u64,
@@ -87,6 +89,34 @@ impl Recorder {
     pub fn count(&self, o: Outcome) -> u64 {
         self.outcomes[o as usize]
     }
+
+    /// Discards, network drops and aborts by rule name (names shared by a network rule and a
+    /// host rule are summed).
+    pub fn drops(&self) -> BTreeMap<&'static str, u64> {
+        let mut m = BTreeMap::new();
+        for &(why, n) in self.by_reason.iter().flatten() {
+            *m.entry(why.name()).or_insert(0) += n;
+        }
+        for &(name, n) in &self.net_drops {
+            *m.entry(name).or_insert(0) += n;
+        }
+        m
+    }
+
+    fn count_reason(&mut self, why: Reason) {
+        let i = why as usize;
+        if i >= self.by_reason.len() {
+            self.by_reason.resize(i + 1, None);
+        }
+        self.by_reason[i].get_or_insert((why, 0)).1 += 1;
+    }
+
+    fn count_net_drop(&mut self, name: &'static str) {
+        match self.net_drops.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, c)) => *c += 1,
+            None => self.net_drops.push((name, 1)),
+        }
+    }
 }
 
 impl Observer for Recorder {
@@ -96,11 +126,11 @@ impl Observer for Recorder {
             Fate::Deliver => self.packets_delivered += 1,
             Fate::NetDrop(r) => {
                 self.packets_dropped_network += 1;
-                *self.drops.entry(r).or_insert(0) += 1;
+                self.count_net_drop(r);
             }
             Fate::HostDrop(r) => {
                 self.packets_discarded_hosts += 1;
-                *self.drops.entry(r.name()).or_insert(0) += 1;
+                self.count_reason(r);
             }
         }
     }
@@ -125,7 +155,7 @@ impl Observer for Recorder {
                     | Reason::TimeWaitReused
             )
         {
-            *self.drops.entry(why.name()).or_insert(0) += 1;
+            self.count_reason(why);
         }
     }
     fn outcome(&mut self, _t: SimTime, o: &OutcomeRecord) {
@@ -230,7 +260,7 @@ pub fn summary(scn: &Scenario, sim: &Simulation, rec: &Recorder, stats: &RunStat
         );
     }
     let drops: serde_json::Map<String, Value> = rec
-        .drops
+        .drops()
         .iter()
         .map(|(k, v)| ((*k).to_string(), json!(v)))
         .collect();

@@ -305,31 +305,46 @@ impl Simulation {
 
     /// Runs to the scenario's end.
     pub fn run<O: Observer>(&mut self, obs: &mut O) -> Result<RunStats, SimError> {
-        while let Some(t) = self.queue.peek_time() {
-            if t > self.end {
-                break;
-            }
-            while self.next_sample < t {
-                self.take_sample(obs);
-            }
-            let (t, ev) = self.queue.pop().expect("peeked");
-            self.stats.events += 1;
-            if self.stats.events > self.max_events {
-                return Err(SimError::Budget {
-                    events: self.stats.events - 1,
-                    at: t,
-                });
-            }
-            self.handle(t, ev, obs);
-            let q = self.queue.len() as u64;
-            if q > self.stats.peak_queued_events {
-                self.stats.peak_queued_events = q;
-            }
-        }
+        while self.step(obs)? {}
         while self.next_sample <= self.end {
             self.take_sample(obs);
         }
         Ok(self.finish())
+    }
+
+    /// Processes the next event, if there is one at or before the scenario's end (taking the
+    /// timeline samples due before it). Returns false when there is none: the run is over
+    /// apart from the final samples, which [`Simulation::run`] takes.
+    #[inline]
+    pub fn step<O: Observer>(&mut self, obs: &mut O) -> Result<bool, SimError> {
+        let Some(t) = self.queue.peek_time() else {
+            return Ok(false);
+        };
+        if t > self.end {
+            return Ok(false);
+        }
+        while self.next_sample < t {
+            self.take_sample(obs);
+        }
+        let (t, ev) = self.queue.pop().expect("peeked");
+        self.stats.events += 1;
+        if self.stats.events > self.max_events {
+            return Err(SimError::Budget {
+                events: self.stats.events - 1,
+                at: t,
+            });
+        }
+        self.handle(t, ev, obs);
+        let q = self.queue.len() as u64;
+        if q > self.stats.peak_queued_events {
+            self.stats.peak_queued_events = q;
+        }
+        Ok(true)
+    }
+
+    /// Events processed so far.
+    pub fn events(&self) -> u64 {
+        self.stats.events
     }
 
     fn finish(&mut self) -> RunStats {
