@@ -61,3 +61,17 @@ fn huge_millisecond_knobs_are_refused() {
     let scn = scenario::parse(&with_knobs(&knobs), "t.json", "t").unwrap();
     Simulation::new(&scn).run(&mut NoObserver).unwrap();
 }
+
+/// A host with `alive: false` and a crash/restart used to be "restarted" while its stack still
+/// had its listeners open: every listener was opened a second time (two LISTEN sockets counted
+/// in the timeline) and a host meant to be dead came to life. Such a scenario is now refused.
+#[test]
+fn dead_host_with_crashes_is_refused() {
+    let src = r#"{"duration_ms": 5000,
+      "hosts": [{"name": "s", "addrs": ["10.0.0.2"], "alive": false,
+                 "crashes": [{"at_ms": 100, "restart_ms": 200}]}],
+      "listeners": [{"host": "s", "port": 80}]}"#;
+    let e = scenario::parse(src, "t.json", "t").unwrap_err();
+    assert_eq!(e.path, "hosts[0].crashes", "{e}");
+    assert!(e.message.contains("alive: false"), "{e}");
+}

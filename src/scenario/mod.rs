@@ -495,6 +495,13 @@ impl Validator<'_> {
                 )
             })?;
             let stack = self.stack(&[&p[..], &[k("stack")]].concat(), profile, &h.stack)?;
+            if !h.alive && !h.crashes.is_empty() {
+                // A restart would bring up a host that never booted (its listeners opened twice).
+                return Err(self.err(
+                    &[&p[..], &[k("crashes")]].concat(),
+                    "a host with alive: false is dead for the whole run and cannot crash or restart; remove its crashes or set alive: true",
+                ));
+            }
             let mut crashes = Vec::new();
             let mut last = SimTime::ZERO;
             for (j, c) in h.crashes.iter().enumerate() {
