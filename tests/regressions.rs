@@ -57,7 +57,10 @@ fn huge_millisecond_knobs_are_refused() {
         assert!(e.message.contains("2^40"), "{e}");
     }
     // 2^40 ms itself is accepted and runs without overflow.
-    let knobs = format!(r#"{{"rto_max_ms": {0}, "syn_rto_initial_ms": {0}}}"#, 1u64 << 40);
+    let knobs = format!(
+        r#"{{"rto_max_ms": {0}, "syn_rto_initial_ms": {0}}}"#,
+        1u64 << 40
+    );
     let scn = scenario::parse(&with_knobs(&knobs), "t.json", "t").unwrap();
     Simulation::new(&scn).run(&mut NoObserver).unwrap();
 }
@@ -83,7 +86,13 @@ fn dead_host_with_crashes_is_refused() {
 fn thousands_of_hosts_do_not_allocate_the_square() {
     let n = 10_000;
     let hosts: Vec<String> = (0..n)
-        .map(|i| format!(r#"{{"name":"h{i}","addrs":["10.{}.{}.1"]}}"#, i / 256, i % 256))
+        .map(|i| {
+            format!(
+                r#"{{"name":"h{i}","addrs":["10.{}.{}.1"]}}"#,
+                i / 256,
+                i % 256
+            )
+        })
         .collect();
     let src = format!(
         r#"{{"duration_ms": 1000, "hosts": [{}],
@@ -100,4 +109,44 @@ fn thousands_of_hosts_do_not_allocate_the_square() {
     assert_eq!(stats.unfinished_attempts, 0);
     // Generous: the quadratic table took tens of seconds (or failed to allocate).
     assert!(started.elapsed().as_secs() < 20, "{:?}", started.elapsed());
+}
+
+/// The pre-run budget estimate told users to "pass --max-events", but the flag was applied only
+/// after validation had already refused the scenario. The flag now raises both guards.
+#[test]
+fn max_events_flag_raises_the_pre_run_estimate_too() {
+    let dir = std::env::temp_dir().join(format!("synsim-reg-maxev-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("big.json");
+    // 1000 SYNs: about 8000 events estimated, above the file's budget of 1000.
+    std::fs::write(
+        &file,
+        r#"{"duration_ms": 1000, "max_events": 1000, "hosts": [{"name": "a", "addrs": ["10.0.0.1"]}],
+           "attackers": [{"name": "x", "host": "a", "target": "10.0.0.2:80", "rate_per_s": 1000,
+                          "arrivals": "constant", "spoof": {"kind": "none"}}]}"#,
+    )
+    .unwrap();
+    let run = |extra: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_simulate"))
+            .arg(&file)
+            .args(["--no-charts", "-q", "--out"])
+            .arg(dir.join("out"))
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    // Without the flag: refused up front, naming the flag.
+    let o = run(&[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--max-events"));
+    // Without a fix the library refused it too.
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(scenario::parse(&text, "big.json", "big").is_err());
+    let scn = scenario::parse_with_max_events(&text, "big.json", "big", Some(100_000)).unwrap();
+    assert_eq!(scn.max_events, 100_000);
+    // With the flag raised: accepted and run.
+    let o = run(&["--max-events", "100000"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let _ = std::fs::remove_dir_all(&dir);
 }

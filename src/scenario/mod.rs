@@ -170,6 +170,15 @@ pub struct Scenario {
 
 /// Reads and validates a scenario file. `name` defaults to the file stem.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    load_with_max_events(path, None)
+}
+
+/// [`load`], with the event budget overridden (the CLI's `--max-events`): the override applies
+/// to the pre-run estimate too, so raising it lets a large scenario through validation.
+pub fn load_with_max_events(
+    path: &Path,
+    max_events: Option<u64>,
+) -> Result<Scenario, ScenarioError> {
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
         file: file.clone(),
@@ -182,13 +191,23 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "scenario".into());
-    parse(&text, &file, &stem)
+    parse_with_max_events(&text, &file, &stem, max_events)
 }
 
 /// Parses and validates scenario text.
 pub fn parse(text: &str, file: &str, default_name: &str) -> Result<Scenario, ScenarioError> {
+    parse_with_max_events(text, file, default_name, None)
+}
+
+/// [`parse`], with the event budget overridden (see [`load_with_max_events`]).
+pub fn parse_with_max_events(
+    text: &str,
+    file: &str,
+    default_name: &str,
+    max_events: Option<u64>,
+) -> Result<Scenario, ScenarioError> {
     let de = &mut serde_json::Deserializer::from_str(text);
-    let raw: RawScenario = serde_path_to_error::deserialize(de).map_err(|e| {
+    let mut raw: RawScenario = serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         let msg = inner.to_string();
@@ -205,6 +224,9 @@ pub fn parse(text: &str, file: &str, default_name: &str) -> Result<Scenario, Sce
             message: msg,
         }
     })?;
+    if let Some(n) = max_events {
+        raw.max_events = n;
+    }
     Validator { text, file }.validate(raw, default_name)
 }
 
