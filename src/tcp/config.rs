@@ -461,7 +461,10 @@ impl StackConfig {
             ("syn_give_up_ms", self.syn_give_up_ms.unwrap_or(0)),
             ("synack_rto_initial_ms", self.synack_rto_initial_ms),
             ("synrecv_timeout_ms", self.synrecv_timeout_ms.unwrap_or(0)),
-            ("syncookies_only_pause_ms", self.syncookies_only_pause_ms.unwrap_or(0)),
+            (
+                "syncookies_only_pause_ms",
+                self.syncookies_only_pause_ms.unwrap_or(0),
+            ),
             ("syncookie_check_window_ms", self.syncookie_check_window_ms),
             ("min_rto_ms", self.min_rto_ms),
             ("msl_ms", self.msl_ms),
