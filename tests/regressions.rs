@@ -150,3 +150,16 @@ fn max_events_flag_raises_the_pre_run_estimate_too() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A Poisson process faster than 1e9/s drew gaps that rounded to 0 ns: time never advanced and
+/// a "1 ns" flood estimated at 8e6 events ran into the 2e8 event budget after a minute at t = 0.
+/// Such rates are now refused like constant ones.
+#[test]
+fn poisson_rates_above_1e9_are_refused() {
+    let src = r#"{"duration_ms": 1000, "hosts": [{"name": "a", "addrs": ["10.0.0.1"]}],
+        "attackers": [{"name": "x", "host": "a", "target": "10.0.0.2:80", "rate_per_s": 1e15,
+                       "stop_ms": 0.000001, "spoof": {"kind": "none"}}]}"#;
+    let e = scenario::parse(src, "t.json", "t").unwrap_err();
+    assert_eq!(e.path, "attackers[0].rate_per_s", "{e}");
+    assert!(e.message.contains("1e9 per second"), "{e}");
+}

@@ -392,6 +392,14 @@ impl Validator<'_> {
                 max,
             } => {
                 let r = self.rate(&sub("rate_per_s"), *rate_per_s)?;
+                // Gaps are whole nanoseconds: with a mean gap below 1 ns most round to 0 and
+                // arrivals pile up at one instant without end.
+                if r > 1e9 {
+                    return Err(self.err(
+                        &sub("rate_per_s"),
+                        "rate above 1e9 per second (mean interval below 1 ns)",
+                    ));
+                }
                 let (start, stop) = window(*start_ms, *stop_ms)?;
                 Arrivals::Poisson {
                     rate_per_s: r,
@@ -967,8 +975,11 @@ mod tests {
     #[test]
     fn huge_rates_are_refused_by_the_budget() {
         let src = r#"{"duration_ms": 60000, "hosts": [{"name": "a", "addrs": ["10.0.0.1"]}],
-            "attackers": [{"name": "x", "host": "a", "target": "10.0.0.2:80", "rate_per_s": 1e15, "spoof": {"kind": "none"}}]}"#;
+            "attackers": [{"name": "x", "host": "a", "target": "10.0.0.2:80", "rate_per_s": 1e8, "spoof": {"kind": "none"}}]}"#;
         let e = parse(src, "t.json", "t").unwrap_err();
         assert_eq!(e.path, "max_events");
+        // Above 1e9/s a rate is refused as such (gaps would be below 1 ns).
+        let e = parse(&src.replace("1e8", "1e15"), "t.json", "t").unwrap_err();
+        assert_eq!(e.path, "attackers[0].rate_per_s");
     }
 }
