@@ -196,6 +196,20 @@ fn a_rerun_without_trace_or_charts_removes_the_stale_files() {
 fn event_budget_stops_cleanly_without_output() {
     let d = tmp("budget");
     let out = d.join("out");
+    // dead_host is estimated at 12 events and takes 23: it passes the up-front estimate and
+    // stops at run time.
+    assert_bad(
+        &[
+            &scenario("dead_host"),
+            "--out",
+            out.to_str().unwrap(),
+            "--max-events",
+            "15",
+        ],
+        &out,
+        &["event budget exhausted", "--max-events"],
+    );
+    // The flag applies to the up-front estimate too.
     assert_bad(
         &[
             &scenario("syn_flood"),
@@ -205,7 +219,7 @@ fn event_budget_stops_cleanly_without_output() {
             "1000",
         ],
         &out,
-        &["event budget exhausted", "--max-events"],
+        &["above max_events = 1000", "--max-events"],
     );
     let _ = fs::remove_dir_all(&d);
 }

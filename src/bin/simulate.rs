@@ -102,7 +102,8 @@ fn run(cli: Cli) -> Result<(), String> {
         return Ok(());
     }
     let path = cli.scenario.expect("clap requires SCENARIO");
-    let mut scn = scenario::load(&path).map_err(|e| e.to_string())?;
+    let mut scn =
+        scenario::load_with_max_events(&path, cli.max_events).map_err(|e| e.to_string())?;
     if let Some(s) = cli.seed {
         scn.seed = s;
         scn.understood["seed"] = Value::from(s);

@@ -132,12 +132,10 @@ pub struct Network {
     /// Explicit path specs by (from, to); everything else uses `default_path`.
     explicit: FxHashMap<(HostId, HostId), PathSpec>,
     default_path: PathSpec,
-    /// Paths created on first use, in creation order.
-    paths: Vec<Path>,
-    /// Index into `paths` + 1 (0: not created yet), by from*(H+1) + to (the last column is
-    /// "unowned"). Four bytes per host pair: a path (with its random stream) is only built for
-    /// pairs that exchange packets.
-    path_index: Vec<u32>,
+    /// Paths created on first use, keyed by (from, to); `to` is `None` for "unowned". A map, not
+    /// an H x (H+1) table, so memory follows the paths actually used, not the square of the
+    /// number of hosts (a scenario with thousands of hosts must not need gigabytes).
+    paths: FxHashMap<(HostId, Option<HostId>), Path>,
     rules: Vec<DropRule>,
     icmp: Option<IcmpSpec>,
     /// Per-destination token buckets (token time in ns), Linux `inet_peer_xrlim_allow`.
@@ -155,13 +153,11 @@ impl Network {
         icmp: Option<IcmpSpec>,
         streams: RngStreams,
     ) -> Network {
-        let h = host_names.len();
         Network {
             addrs,
             explicit: explicit.into_iter().collect(),
             default_path,
-            paths: Vec::new(),
-            path_index: vec![0; h * (h + 1)],
+            paths: FxHashMap::default(),
             host_names,
             rules,
             icmp,
@@ -175,25 +171,24 @@ impl Network {
     }
 
     fn path(&mut self, from: HostId, to: Option<HostId>) -> &mut Path {
-        let h = self.host_names.len();
-        let col = to.map_or(h, |t| t.0 as usize);
-        let idx = from.0 as usize * (h + 1) + col;
-        let mut i = self.path_index[idx] as usize;
-        if i == 0 {
+        let (explicit, default_path, names, streams) = (
+            &self.explicit,
+            &self.default_path,
+            &self.host_names,
+            &self.streams,
+        );
+        self.paths.entry((from, to)).or_insert_with(|| {
             let spec = to
-                .and_then(|t| self.explicit.get(&(from, t)).cloned())
-                .unwrap_or_else(|| self.default_path.clone());
-            let to_name = to.map_or("*", |t| self.host_names[t.0 as usize].as_str());
-            let name = format!("path/{}/{}", self.host_names[from.0 as usize], to_name);
-            self.paths.push(Path {
+                .and_then(|t| explicit.get(&(from, t)).cloned())
+                .unwrap_or_else(|| default_path.clone());
+            let to_name = to.map_or("*", |t| names[t.0 as usize].as_str());
+            let name = format!("path/{}/{}", names[from.0 as usize], to_name);
+            Path {
                 spec,
-                rng: self.streams.stream(&name),
+                rng: streams.stream(&name),
                 last_at: SimTime::ZERO,
-            });
-            i = self.paths.len();
-            self.path_index[idx] = i as u32;
-        }
-        &mut self.paths[i - 1]
+            }
+        })
     }
 
     /// Routes a packet sent by host `from` at `now`. Returns the route and, for a black hole

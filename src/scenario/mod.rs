@@ -170,6 +170,15 @@ pub struct Scenario {
 
 /// Reads and validates a scenario file. `name` defaults to the file stem.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    load_with_max_events(path, None)
+}
+
+/// [`load`], with the event budget overridden (the CLI's `--max-events`): the override applies
+/// to the pre-run estimate too, so raising it lets a large scenario through validation.
+pub fn load_with_max_events(
+    path: &Path,
+    max_events: Option<u64>,
+) -> Result<Scenario, ScenarioError> {
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
         file: file.clone(),
@@ -182,13 +191,23 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "scenario".into());
-    parse(&text, &file, &stem)
+    parse_with_max_events(&text, &file, &stem, max_events)
 }
 
 /// Parses and validates scenario text.
 pub fn parse(text: &str, file: &str, default_name: &str) -> Result<Scenario, ScenarioError> {
+    parse_with_max_events(text, file, default_name, None)
+}
+
+/// [`parse`], with the event budget overridden (see [`load_with_max_events`]).
+pub fn parse_with_max_events(
+    text: &str,
+    file: &str,
+    default_name: &str,
+    max_events: Option<u64>,
+) -> Result<Scenario, ScenarioError> {
     let de = &mut serde_json::Deserializer::from_str(text);
-    let raw: RawScenario = serde_path_to_error::deserialize(de).map_err(|e| {
+    let mut raw: RawScenario = serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         let msg = inner.to_string();
@@ -205,6 +224,9 @@ pub fn parse(text: &str, file: &str, default_name: &str) -> Result<Scenario, Sce
             message: msg,
         }
     })?;
+    if let Some(n) = max_events {
+        raw.max_events = n;
+    }
     Validator { text, file }.validate(raw, default_name)
 }
 
@@ -370,6 +392,14 @@ impl Validator<'_> {
                 max,
             } => {
                 let r = self.rate(&sub("rate_per_s"), *rate_per_s)?;
+                // Gaps are whole nanoseconds: with a mean gap below 1 ns most round to 0 and
+                // arrivals pile up at one instant without end.
+                if r > 1e9 {
+                    return Err(self.err(
+                        &sub("rate_per_s"),
+                        "rate above 1e9 per second (mean interval below 1 ns)",
+                    ));
+                }
                 let (start, stop) = window(*start_ms, *stop_ms)?;
                 Arrivals::Poisson {
                     rate_per_s: r,
@@ -495,6 +525,13 @@ impl Validator<'_> {
                 )
             })?;
             let stack = self.stack(&[&p[..], &[k("stack")]].concat(), profile, &h.stack)?;
+            if !h.alive && !h.crashes.is_empty() {
+                // A restart would bring up a host that never booted (its listeners opened twice).
+                return Err(self.err(
+                    &[&p[..], &[k("crashes")]].concat(),
+                    "a host with alive: false is dead for the whole run and cannot crash or restart; remove its crashes or set alive: true",
+                ));
+            }
             let mut crashes = Vec::new();
             let mut last = SimTime::ZERO;
             for (j, c) in h.crashes.iter().enumerate() {
@@ -938,8 +975,11 @@ mod tests {
     #[test]
     fn huge_rates_are_refused_by_the_budget() {
         let src = r#"{"duration_ms": 60000, "hosts": [{"name": "a", "addrs": ["10.0.0.1"]}],
-            "attackers": [{"name": "x", "host": "a", "target": "10.0.0.2:80", "rate_per_s": 1e15, "spoof": {"kind": "none"}}]}"#;
+            "attackers": [{"name": "x", "host": "a", "target": "10.0.0.2:80", "rate_per_s": 1e8, "spoof": {"kind": "none"}}]}"#;
         let e = parse(src, "t.json", "t").unwrap_err();
         assert_eq!(e.path, "max_events");
+        // Above 1e9/s a rate is refused as such (gaps would be below 1 ns).
+        let e = parse(&src.replace("1e8", "1e15"), "t.json", "t").unwrap_err();
+        assert_eq!(e.path, "attackers[0].rate_per_s");
     }
 }

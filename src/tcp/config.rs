@@ -453,8 +453,35 @@ impl StackConfig {
         if self.synrecv_timeout_ms == Some(0) {
             return Err(("synrecv_timeout_ms", "must be > 0 (or null for off)".into()));
         }
-        if self.msl_ms > 1 << 40 {
-            return Err(("msl_ms", "unreasonably large".into()));
+        // Times are converted to nanoseconds as `ms * 1_000_000` (and the RTO fallback is
+        // 3 x syn_rto_initial_ms): 2^40 ms (~35 years) keeps all of that inside u64.
+        for (field, ms) in [
+            ("syn_rto_initial_ms", self.syn_rto_initial_ms),
+            ("rto_max_ms", self.rto_max_ms),
+            ("syn_give_up_ms", self.syn_give_up_ms.unwrap_or(0)),
+            ("synack_rto_initial_ms", self.synack_rto_initial_ms),
+            ("synrecv_timeout_ms", self.synrecv_timeout_ms.unwrap_or(0)),
+            (
+                "syncookies_only_pause_ms",
+                self.syncookies_only_pause_ms.unwrap_or(0),
+            ),
+            ("syncookie_check_window_ms", self.syncookie_check_window_ms),
+            ("min_rto_ms", self.min_rto_ms),
+            ("msl_ms", self.msl_ms),
+            ("fin_wait2_timeout_ms", self.fin_wait2_timeout_ms),
+        ] {
+            if ms > 1 << 40 {
+                return Err((field, format!("{ms} ms is above the supported 2^40 ms")));
+            }
+        }
+        if self.min_rto_ms > self.rto_max_ms {
+            return Err((
+                "min_rto_ms",
+                format!(
+                    "must be <= rto_max_ms ({} ms), got {} ms",
+                    self.rto_max_ms, self.min_rto_ms
+                ),
+            ));
         }
         Ok(())
     }
