@@ -294,11 +294,14 @@ fn established_checks_sequence_numbers_rst_and_syn() {
     ));
     assert_eq!(out[0].flags, Flags::ACK);
     assert_eq!(h.discards(), [Reason::UnacceptableSeq]);
-    // A SYN in window: challenge ACK, connection kept.
+    // A SYN in window: challenge ACK, connection kept (500 ms later: ACKs answering invalid
+    // segments are rate-limited, see below).
+    h.now += SimDuration::from_ms(500);
     let out = h.rx(seg(ep(PEER, 80), me, IRS + 1, 0, Flags::SYN, b""));
     assert_eq!(out[0].flags, Flags::ACK);
     assert_eq!(h.state(), Some(TcpState::Established));
     // A retransmitted SYN-ACK is old: duplicate ACK.
+    h.now += SimDuration::from_ms(500);
     let out = h.rx(seg(ep(PEER, 80), me, IRS, iss + 1, Flags::SYN_ACK, b""));
     assert_eq!((out[0].flags, out[0].ack.0), (Flags::ACK, IRS + 1));
     // An out-of-window RST is ignored; an in-window one resets.
@@ -307,6 +310,31 @@ fn established_checks_sequence_numbers_rst_and_syn() {
     h.rx(seg(ep(PEER, 80), me, IRS + 1, 0, Flags::RST, b""));
     assert_eq!(h.state(), None);
     assert_eq!(h.st.counters.estab_resets, 1);
+}
+
+#[test]
+fn acks_to_invalid_segments_are_rate_limited() {
+    // Linux tcp_invalid_ratelimit: at most one such ACK per 500 ms per connection.
+    let (mut h, me, iss) = established(app(b"", false));
+    let bogus = seg(ep(PEER, 80), me, IRS + 100_000, iss + 1, Flags::ACK, b"x");
+    assert_eq!(h.rx(bogus).len(), 1);
+    assert!(h.rx(bogus).is_empty(), "second one within 500 ms: skipped");
+    assert!(
+        h.rx(seg(ep(PEER, 80), me, IRS + 1, 0, Flags::SYN, b""))
+            .is_empty(),
+        "challenge ACK shares the limit"
+    );
+    assert_eq!(
+        (
+            h.st.counters.ack_skipped_seq,
+            h.st.counters.ack_skipped_challenge
+        ),
+        (1, 1)
+    );
+    h.now += SimDuration::from_ms(499);
+    assert!(h.rx(bogus).is_empty());
+    h.now += SimDuration::from_ms(1);
+    assert_eq!(h.rx(bogus).len(), 1, "500 ms after the last one");
 }
 
 #[test]

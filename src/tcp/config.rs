@@ -192,6 +192,9 @@ pub struct StackConfig {
     pub fin_wait2_timeout_ms: u64,
     /// Advertised receive window (no window scaling; used for segment acceptability).
     pub rcv_window: u32,
+    /// Minimum gap between two ACKs answering out-of-window segments on one connection
+    /// (Linux `tcp_invalid_ratelimit`, 500 ms). 0 = no limit.
+    pub invalid_ratelimit_ms: u64,
 }
 
 impl StackConfig {
@@ -231,6 +234,7 @@ impl StackConfig {
             msl_ms: 30_000,
             fin_wait2_timeout_ms: 60_000,
             rcv_window: 65535,
+            invalid_ratelimit_ms: 500,
         }
     }
 
@@ -277,6 +281,8 @@ impl StackConfig {
             msl_ms: 30_000,
             fin_wait2_timeout_ms: 60_000,
             rcv_window: 65535,
+            // FreeBSD limits ACK wars differently (ack_war_maxcnt); not modelled.
+            invalid_ratelimit_ms: 0,
         }
     }
 
@@ -318,6 +324,7 @@ impl StackConfig {
             msl_ms: 120_000,
             fin_wait2_timeout_ms: 600_000,
             rcv_window: 65535,
+            invalid_ratelimit_ms: 0,
         }
     }
 
@@ -469,6 +476,7 @@ impl StackConfig {
             ("min_rto_ms", self.min_rto_ms),
             ("msl_ms", self.msl_ms),
             ("fin_wait2_timeout_ms", self.fin_wait2_timeout_ms),
+            ("invalid_ratelimit_ms", self.invalid_ratelimit_ms),
         ] {
             if ms > 1 << 40 {
                 return Err((field, format!("{ms} ms is above the supported 2^40 ms")));

@@ -30,6 +30,21 @@ impl Stack {
         f(&mut self.stats[li].counters);
     }
 
+    /// Linux `tcp_oow_rate_limited`: an ACK answering an out-of-window segment (dupack,
+    /// challenge ACK, or a request's ACK) is sent at most once per `invalid_ratelimit_ms` per
+    /// connection; a skipped one bumps its TCPACKSkipped* counter. Keeps two ends that disagree
+    /// about sequence numbers from answering each other's ACKs forever.
+    fn oow_ack_allowed(&mut self, id: ConnId, now: SimTime, skipped: fn(&mut Counters)) -> bool {
+        let limit = SimDuration::from_ms(self.cfg.invalid_ratelimit_ms);
+        let t = self.tcb_mut(id);
+        if limit.as_ns() > 0 && t.last_oow_ack.is_some_and(|last| now.since(last) < limit) {
+            skipped(&mut self.counters);
+            return false;
+        }
+        t.last_oow_ack = Some(now);
+        true
+    }
+
     /// A segment addressed to this host arrives.
     pub fn on_segment(&mut self, now: SimTime, seg: Segment, out: &mut Outbox) {
         if !self.is_alive() {
@@ -296,7 +311,7 @@ impl Stack {
         // tcp_in_window
         let mut flags = seg.flags;
         if !seq_acceptable(rcv_nxt, self.cfg.rcv_window, seg.seq, seg.seg_len()) {
-            if !flags.rst() {
+            if !flags.rst() && self.oow_ack_allowed(id, now, |c| c.ack_skipped_syn_recv += 1) {
                 self.send_ctl(id, Flags::ACK, iss.plus(1), out);
             }
             return self.discard(seg, Reason::UnacceptableSeq, out);
@@ -441,7 +456,7 @@ impl Stack {
         };
         // First: sequence number acceptable?
         if !seq_acceptable(rcv_nxt, self.cfg.rcv_window, seg.seq, seg.seg_len()) {
-            if !seg.flags.rst() {
+            if !seg.flags.rst() && self.oow_ack_allowed(id, now, |c| c.ack_skipped_seq += 1) {
                 self.send_ctl(id, Flags::ACK, snd_nxt, out);
             }
             return self.discard(seg, Reason::UnacceptableSeq, out);
@@ -452,7 +467,9 @@ impl Stack {
         }
         // Fourth: SYN in window -> challenge ACK (RFC 9293 with RFC 5961 §4).
         if seg.flags.syn() {
-            self.send_ctl(id, Flags::ACK, snd_nxt, out);
+            if self.oow_ack_allowed(id, now, |c| c.ack_skipped_challenge += 1) {
+                self.send_ctl(id, Flags::ACK, snd_nxt, out);
+            }
             return self.discard(seg, Reason::SynInWindow, out);
         }
         // Fifth: ACK.
@@ -480,7 +497,9 @@ impl Stack {
             }
         } else if seg.ack.gt(snd_nxt) {
             // Acknowledges something not yet sent: ACK and drop.
-            self.send_ctl(id, Flags::ACK, snd_nxt, out);
+            if self.oow_ack_allowed(id, now, |c| c.ack_skipped_seq += 1) {
+                self.send_ctl(id, Flags::ACK, snd_nxt, out);
+            }
             return self.discard(seg, Reason::UnacceptableSeq, out);
         } else if seg.ack.gt(snd_una) {
             self.on_new_ack(id, seg.ack, now);

@@ -103,6 +103,8 @@ pub struct Tcb {
     pub rto_ns: u64,
     /// A soft ICMP error has been seen (FreeBSD `t_softerror`).
     pub soft_error: bool,
+    /// When an ACK last answered an out-of-window segment (Linux `last_oow_ack_time`).
+    pub last_oow_ack: Option<SimTime>,
 
     pub timer: Option<(SimTime, TimerKind)>,
     /// Time of the wake-up event the engine holds for this connection (engine bookkeeping).
@@ -140,6 +142,7 @@ impl Tcb {
             rttvar_ns: 0,
             rto_ns: 0,
             soft_error: false,
+            last_oow_ack: None,
             timer: None,
             wake_at: None,
             app,
