@@ -130,6 +130,45 @@ impl TimeUnit {
 }
 
 /// Formats a tick value without trailing zeros ("0.5", "20", "1 200" stays "1200").
+/// A panel plotting something against simulated time: the caption, axes, labels and fonts
+/// every time-series chart shares. `y_labels` ticks on a `0..y_max` axis described `y_desc`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn time_panel<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    caption: &str,
+    unit: TimeUnit,
+    duration_s: f64,
+    y_max: f64,
+    y_desc: &str,
+    y_labels: usize,
+    margin_right: u32,
+) -> Result<ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>, Box<dyn Error>>
+where
+    DB::ErrorType: 'static,
+{
+    let x_max = unit.of(duration_s).max(1e-9);
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, (FONT, 17))
+        .margin_right(margin_right)
+        .margin_left(10)
+        .x_label_area_size(42)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0.0..x_max, 0.0..y_max)?;
+    chart
+        .configure_mesh()
+        .light_line_style(WHITE.mix(0.0))
+        .x_desc(format!("simulated time ({})", unit.name))
+        .y_desc(y_desc)
+        .x_labels(10)
+        .y_labels(y_labels)
+        .x_label_formatter(&|v| tick(*v))
+        .y_label_formatter(&|v| format!("{v:.0}"))
+        .label_style((FONT, 13))
+        .axis_desc_style((FONT, 15))
+        .draw()?;
+    Ok(chart)
+}
+
 pub(crate) fn tick(v: f64) -> String {
     if v == 0.0 {
         return "0".into();

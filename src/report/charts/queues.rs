@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::series::Point;
 use super::{
-    Chart, DrawResult, FONT, LineItem, TimeUnit, Windows, line_legend, state_color, tick, title,
+    Chart, DrawResult, LineItem, TimeUnit, Windows, line_legend, state_color, time_panel, title,
 };
 use crate::tcp::TcpState;
 
@@ -98,26 +98,16 @@ impl QueuesChart<'_> {
             .max()
             .unwrap_or(0);
         let y_max = (peak.max(cap) as f64 * 1.1).max(4.0).ceil();
-        let x_max = unit.of(self.duration_s).max(1e-9);
-        let mut chart = ChartBuilder::on(&plot)
-            .caption("queue occupancy (entries) and capacity", (FONT, 17))
-            .margin_right(20)
-            .margin_left(10)
-            .x_label_area_size(42)
-            .y_label_area_size(70)
-            .build_cartesian_2d(0.0..x_max, 0.0..y_max)?;
-        chart
-            .configure_mesh()
-            .light_line_style(WHITE.mix(0.0))
-            .x_desc(format!("simulated time ({})", unit.name))
-            .y_desc("entries")
-            .x_labels(10)
-            .y_labels(8)
-            .x_label_formatter(&|v| tick(*v))
-            .y_label_formatter(&|v| format!("{v:.0}"))
-            .label_style((FONT, 13))
-            .axis_desc_style((FONT, 15))
-            .draw()?;
+        let mut chart = time_panel(
+            &plot,
+            "queue occupancy (entries) and capacity",
+            unit,
+            self.duration_s,
+            y_max,
+            "entries",
+            8,
+            20,
+        )?;
         self.windows.shade(&mut chart, unit)?;
         let mut items: Vec<LineItem> = Vec::new();
         for (i, name) in self.listeners.iter().enumerate() {
@@ -126,7 +116,10 @@ impl QueuesChart<'_> {
             let (syn_cap, acc_cap) = self.capacities.get(i).copied().unwrap_or((0, 0));
             for (c, v) in [(acc_c, acc_cap), (syn_c, syn_cap)] {
                 chart.draw_series(std::iter::once(DashedPathElement::new(
-                    [(0.0, v as f64), (x_max, v as f64)],
+                    [
+                        (0.0, v as f64),
+                        (unit.of(self.duration_s).max(1e-9), v as f64),
+                    ],
                     6,
                     4,
                     c.stroke_width(2),
@@ -173,26 +166,16 @@ impl QueuesChart<'_> {
             .map(|p| p.1)
             .fold(0.0, f64::max);
         let y_max = (max * 1.1).max(4.0).ceil();
-        let x_max = unit.of(self.duration_s).max(1e-9);
-        let mut chart = ChartBuilder::on(&plot)
-            .caption("SYNs dropped and SYN cookies sent, per second", (FONT, 17))
-            .margin_right(20)
-            .margin_left(10)
-            .x_label_area_size(42)
-            .y_label_area_size(70)
-            .build_cartesian_2d(0.0..x_max, 0.0..y_max)?;
-        chart
-            .configure_mesh()
-            .light_line_style(WHITE.mix(0.0))
-            .x_desc(format!("simulated time ({})", unit.name))
-            .y_desc("per second")
-            .x_labels(10)
-            .y_labels(6)
-            .x_label_formatter(&|v| tick(*v))
-            .y_label_formatter(&|v| format!("{v:.0}"))
-            .label_style((FONT, 13))
-            .axis_desc_style((FONT, 15))
-            .draw()?;
+        let mut chart = time_panel(
+            &plot,
+            "SYNs dropped and SYN cookies sent, per second",
+            unit,
+            self.duration_s,
+            y_max,
+            "per second",
+            6,
+            20,
+        )?;
         self.windows.shade(&mut chart, unit)?;
         let mut items: Vec<LineItem> = Vec::new();
         for (i, (drops, cookies)) in series.iter().enumerate() {

@@ -4,7 +4,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::series::Point;
-use super::{Chart, DrawResult, FONT, TimeUnit, Windows, state_color, swatch_legend, tick, title};
+use super::{
+    Chart, DrawResult, FONT, TimeUnit, Windows, state_color, swatch_legend, time_panel, title,
+};
 use crate::report::timeline::shown_states;
 use crate::tcp::{Role, TcpState};
 
@@ -42,27 +44,17 @@ impl StatesChart<'_> {
         let total = |p: &Point| states.iter().map(|s| p.counts[r][s.index()]).sum::<u64>();
         let max = self.points.iter().map(total).max().unwrap_or(0);
         let y_max = (max as f64 * 1.12).max(4.0).ceil();
-        let x_max = unit.of(self.duration_s).max(1e-9);
-        let mut chart = ChartBuilder::on(area)
-            .caption(caption, (FONT, 17))
-            .margin_right(30)
-            .margin_left(10)
-            .x_label_area_size(42)
-            .y_label_area_size(70)
-            .build_cartesian_2d(0.0..x_max, 0.0..y_max)?;
         let y_labels = if y_max <= 10.0 { y_max as usize + 1 } else { 6 };
-        chart
-            .configure_mesh()
-            .light_line_style(WHITE.mix(0.0))
-            .x_desc(format!("simulated time ({})", unit.name))
-            .y_desc("connections")
-            .x_labels(10)
-            .y_labels(y_labels)
-            .x_label_formatter(&|v| tick(*v))
-            .y_label_formatter(&|v| format!("{v:.0}"))
-            .label_style((FONT, 13))
-            .axis_desc_style((FONT, 15))
-            .draw()?;
+        let mut chart = time_panel(
+            area,
+            caption,
+            unit,
+            self.duration_s,
+            y_max,
+            "connections",
+            y_labels,
+            30,
+        )?;
         self.windows.shade(&mut chart, unit)?;
         if states.is_empty() {
             let mid = chart.plotting_area().dim_in_pixel();
