@@ -6,32 +6,13 @@ use std::fs;
 use std::path::Path;
 
 use common::*;
-use synsim::report::{RunOptions, run_to_dir};
 
 fn run_into(name: &str, dir: &Path, seed: Option<u64>) -> Vec<(String, Vec<u8>)> {
     let mut scn = load(name);
     if let Some(s) = seed {
         scn.seed = s;
     }
-    let opts = RunOptions {
-        out_dir: dir.to_path_buf(),
-        trace: true,
-        charts: true,
-        max_events: None,
-    };
-    run_to_dir(&scn, &opts).unwrap();
-    let mut files: Vec<(String, Vec<u8>)> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .map(|p| {
-            (
-                p.file_name().unwrap().to_string_lossy().into_owned(),
-                fs::read(&p).unwrap(),
-            )
-        })
-        .collect();
-    files.sort();
-    files
+    run_outputs(&scn, dir, true)
 }
 
 #[test]

@@ -71,6 +71,25 @@ fn send_times(log: &Log, src: &str, flags: Flags) -> Vec<u64> {
         .collect()
 }
 
+/// The first connection to reach CLOSED: (time ns, reason).
+fn first_close(log: &Log) -> (u64, Reason) {
+    let e = log
+        .states
+        .iter()
+        .find(|s| s.to == TcpState::Closed)
+        .expect("a connection closed");
+    (e.t.as_ns(), e.reason)
+}
+
+/// Whole seconds at which connections reached CLOSED, in order.
+fn close_secs(log: &Log) -> Vec<u64> {
+    log.states
+        .iter()
+        .filter(|s| s.to == TcpState::Closed)
+        .map(|s| s.t.as_ns() / NS_PER_S)
+        .collect()
+}
+
 fn s(v: &[u64]) -> Vec<u64> {
     v.iter().map(|x| x * NS_PER_S).collect()
 }
@@ -84,14 +103,10 @@ fn dead_host_schedule(profile: &str, client_stack: Value) -> (Vec<u64>, u64) {
     w["hosts"][1]["stack"] = client_stack;
     w["clients"] = json!([client("c", "client", &[0.0], None)]);
     let (log, _, _) = run_logged(&build(&w));
-    let end = log
-        .states
-        .iter()
-        .find(|s| s.to == TcpState::Closed)
-        .expect("gave up");
-    assert_eq!(end.reason, Reason::SynRetriesExhausted);
+    let (end, reason) = first_close(&log);
+    assert_eq!(reason, Reason::SynRetriesExhausted);
     assert_eq!(log.outcomes[0].outcome, Outcome::TimedOut);
-    (send_times(&log, CLIENT, Flags::SYN), end.t.as_ns())
+    (send_times(&log, CLIENT, Flags::SYN), end)
 }
 
 #[test]
@@ -121,13 +136,8 @@ fn linux_synack_schedule_and_expiry_at_63_s() {
     let base = 10 * NS_PER_MS;
     let want: Vec<u64> = s(&[0, 1, 3, 7, 15, 31]).iter().map(|t| t + base).collect();
     assert_eq!(send_times(&log, SERVER, Flags::SYN_ACK), want);
-    let end = log
-        .states
-        .iter()
-        .find(|s| s.to == TcpState::Closed)
-        .unwrap();
     assert_eq!(
-        (end.t.as_ns(), end.reason),
+        first_close(&log),
         (63 * NS_PER_S + base, Reason::SynackRetriesExhausted)
     );
     let c = &server(&sim).counters;
@@ -211,13 +221,10 @@ fn linux_pruning_shortens_old_requests_only_when_more_than_half_full() {
         let mut w = world("linux", json!({"syncookies": "off"}), 16, 100_000);
         w["attackers"] = json!([burst("b", 0.0, n)]);
         let (log, _, _) = run_logged(&build(&w));
-        let ends: Vec<u64> = log
-            .states
-            .iter()
-            .filter(|s| s.to == TcpState::Closed)
-            .map(|s| s.t.as_ns() / NS_PER_S)
-            .collect();
-        (ends, send_times(&log, SERVER, Flags::SYN_ACK).len() as u64)
+        (
+            close_secs(&log),
+            send_times(&log, SERVER, Flags::SYN_ACK).len() as u64,
+        )
     };
     // 8 entries: 2 x 8 = 16 is not > max(8, 16): full schedule, expiry at 63 s.
     let (ends, synacks) = expiry(8);
@@ -356,12 +363,7 @@ fn freebsd_synack_schedule_and_expiry_near_15_s() {
     let base = 10 * NS_PER_MS;
     let want: Vec<u64> = s(&[0, 1, 3, 7]).iter().map(|t| t + base).collect();
     assert_eq!(send_times(&log, SERVER, Flags::SYN_ACK), want);
-    let end = log
-        .states
-        .iter()
-        .find(|s| s.to == TcpState::Closed)
-        .unwrap();
-    assert_eq!(end.t.as_ns(), 15 * NS_PER_S + base);
+    assert_eq!(first_close(&log).0, 15 * NS_PER_S + base);
 }
 
 #[test]
@@ -444,17 +446,10 @@ fn rfc9293_holds_exactly_backlog_entries() {
     assert_eq!((peak, cap), (16, 16));
     assert!(c.req_q_full_drop > 0);
     assert_eq!(c.syncookies_sent, 0);
-    let (ends, _) = {
+    let ends = {
         let mut w = world("rfc9293", json!({}), 16, 100_000);
         w["attackers"] = json!([burst("b", 0.0, 16)]);
-        let (log, _, _) = run_logged(&build(&w));
-        let e: Vec<u64> = log
-            .states
-            .iter()
-            .filter(|s| s.to == TcpState::Closed)
-            .map(|s| s.t.as_ns() / NS_PER_S)
-            .collect();
-        (e, ())
+        close_secs(&run_logged(&build(&w)).0)
     };
     assert_eq!(
         ends,
@@ -495,13 +490,8 @@ fn reduced_synrecv_timer_expires_half_open_entries_early() {
     let base = 10 * NS_PER_MS;
     let want: Vec<u64> = s(&[0, 1]).iter().map(|t| t + base).collect();
     assert_eq!(send_times(&log, SERVER, Flags::SYN_ACK), want);
-    let end = log
-        .states
-        .iter()
-        .find(|s| s.to == TcpState::Closed)
-        .unwrap();
     assert_eq!(
-        (end.t.as_ns(), end.reason),
+        first_close(&log),
         (3 * NS_PER_S + base, Reason::SynrecvTimeout)
     );
 }

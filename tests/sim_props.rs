@@ -5,6 +5,8 @@
 //! Cases: `SYNSIM_PROPTEST_CASES` divided by 4 (default 24 here;
 //! each case runs whole simulations).
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -14,7 +16,6 @@ use proptest::test_runner::FileFailurePersistence;
 use serde_json::{Value, json};
 
 use synsim::net::{HostId, Network};
-use synsim::report::{RunOptions, run_to_dir};
 use synsim::scenario::{self, Scenario};
 use synsim::sim::{Fate, Observer, OutcomeRecord, Sample, Simulation};
 use synsim::tcp::{Reason, Role, TcpState};
@@ -472,24 +473,7 @@ fn tmp_dir(tag: &str) -> PathBuf {
 }
 
 fn outputs(scn: &Scenario, dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let opts = RunOptions {
-        out_dir: dir.to_path_buf(),
-        trace: true,
-        charts: false,
-        max_events: None,
-    };
-    run_to_dir(scn, &opts).unwrap();
-    let mut files: Vec<(String, Vec<u8>)> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .map(|p| {
-            (
-                p.file_name().unwrap().to_string_lossy().into_owned(),
-                fs::read(&p).unwrap(),
-            )
-        })
-        .collect();
-    files.sort();
+    let files = common::run_outputs(scn, dir, false);
     let _ = fs::remove_dir_all(dir);
     files
 }

@@ -236,11 +236,24 @@ fn simultaneous_open_refused_by_rst_in_syn_received() {
 
 // ---------------------------------------------------------------- SYN-RECEIVED (passive)
 
-fn half_open() -> (H, u32) {
+/// A listener (with `accept` policy) holding one half-open entry from PEER:5 (IRS 1000);
+/// returns the harness and the entry's ISS.
+fn half_open_with(accept: AcceptPolicy) -> (H, u32) {
     let mut h = H::new();
-    h.listen(AcceptPolicy::Never);
+    h.listen(accept);
     let out = h.rx(seg(ep(PEER, 5), ep(ME, 80), 1000, 0, Flags::SYN, b""));
     (h, out[0].seq.0)
+}
+
+fn half_open() -> (H, u32) {
+    half_open_with(AcceptPolicy::Never)
+}
+
+/// The same entry after the final ACK: an ESTABLISHED child.
+fn passive_established(accept: AcceptPolicy) -> (H, u32) {
+    let (mut h, iss) = half_open_with(accept);
+    h.rx(seg(ep(PEER, 5), ep(ME, 80), 1001, iss + 1, Flags::ACK, b""));
+    (h, iss)
 }
 
 #[test]
@@ -365,12 +378,7 @@ fn established_exchanges_data_and_retransmits() {
 
 #[test]
 fn established_to_close_wait_on_fin() {
-    let mut h = H::new();
-    h.listen(AcceptPolicy::Never);
-    let iss = h.rx(seg(ep(PEER, 5), ep(ME, 80), 1000, 0, Flags::SYN, b""))[0]
-        .seq
-        .0;
-    h.rx(seg(ep(PEER, 5), ep(ME, 80), 1001, iss + 1, Flags::ACK, b""));
+    let (mut h, iss) = passive_established(AcceptPolicy::Never);
     let out = h.rx(seg(
         ep(PEER, 5),
         ep(ME, 80),
@@ -429,12 +437,7 @@ fn fin_and_ack_together_go_straight_to_time_wait() {
 
 #[test]
 fn passive_close_close_wait_last_ack_closed() {
-    let mut h = H::new();
-    h.listen(AcceptPolicy::Immediate);
-    let iss = h.rx(seg(ep(PEER, 5), ep(ME, 80), 1000, 0, Flags::SYN, b""))[0]
-        .seq
-        .0;
-    h.rx(seg(ep(PEER, 5), ep(ME, 80), 1001, iss + 1, Flags::ACK, b""));
+    let (mut h, iss) = passive_established(AcceptPolicy::Immediate);
     // The client closes; the echo application closes too: CLOSE-WAIT -> LAST-ACK.
     let out = h.rx(seg(
         ep(PEER, 5),

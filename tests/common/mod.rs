@@ -111,6 +111,30 @@ pub fn run_logged(scn: &Scenario) -> (Log, RunStats, Simulation) {
     (log, stats, sim)
 }
 
+/// Runs `scn` into `dir` with the trace (and charts if asked) and returns every file it wrote,
+/// `(name, bytes)` sorted by name.
+pub fn run_outputs(scn: &Scenario, dir: &std::path::Path, charts: bool) -> Vec<(String, Vec<u8>)> {
+    let opts = synsim::report::RunOptions {
+        out_dir: dir.to_path_buf(),
+        trace: true,
+        charts,
+        max_events: None,
+    };
+    synsim::report::run_to_dir(scn, &opts).unwrap();
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
 pub fn secs(t: SimTime) -> f64 {
     t.as_secs_f64()
 }
