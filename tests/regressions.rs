@@ -4,6 +4,15 @@
 use synsim::scenario;
 use synsim::sim::{NoObserver, Simulation};
 
+// Regressions grouped by area: scenario input and validation, output files and the CLI, and
+// the simulation core.
+#[path = "regressions/core.rs"]
+mod core_rules;
+#[path = "regressions/input.rs"]
+mod input;
+#[path = "regressions/output.rs"]
+mod output;
+
 const TWO_HOSTS: &str = r#"{"duration_ms": 5000,
   "hosts": [{"name": "c", "addrs": ["10.0.0.1"], "stack": KNOBS},
             {"name": "s", "addrs": ["10.0.0.2"], "stack": KNOBS}],

@@ -1,0 +1,1 @@
+//! Regressions: the simulation core (stack, network, workloads, counters).

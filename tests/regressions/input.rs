@@ -1,0 +1,1 @@
+//! Regressions: scenario input, validation and error locations.

@@ -1,0 +1,1 @@
+//! Regressions: output files, atomic commits, the CLI under faults.
