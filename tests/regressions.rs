@@ -8,6 +8,8 @@ use synsim::sim::{NoObserver, Simulation};
 // the simulation core.
 #[path = "regressions/core.rs"]
 mod core_rules;
+#[path = "regressions/formats.rs"]
+mod formats;
 #[path = "regressions/input.rs"]
 mod input;
 #[path = "regressions/output.rs"]

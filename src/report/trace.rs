@@ -1,9 +1,14 @@
 //! `events.jsonl` (with `--trace`): one JSON object per line for every packet sent, delivered
 //! and dropped, every state change, every attempt outcome and every crash/restart. Streamed to
 //! disk through one reused line buffer.
+//!
+//! Each line is a `#[derive(Serialize)]` struct written by `serde_json`, so any name (a host
+//! called `cli"ent`) is escaped as JSON requires (RFC 8259 §7). The field order of the structs
+//! is the order of the keys in the file; absent optional keys are left out, not `null`.
 
-use std::fmt::Write as _;
 use std::io::Write;
+
+use serde::Serialize;
 
 use crate::net::{HostId, Network};
 use crate::sim::{Fate, Observer, OutcomeRecord};
@@ -13,18 +18,81 @@ use crate::wire::Packet;
 
 pub struct TraceWriter<W: Write> {
     w: W,
-    line: String,
+    /// The line being built (reused: no allocation per event once it has grown).
+    line: Vec<u8>,
+    /// Both endpoints of the packet being written, source then destination (reused).
+    endpoints: String,
     hosts: Vec<String>,
     clients: Vec<String>,
     pub lines: u64,
     pub error: Option<std::io::Error>,
 }
 
+/// A packet sent, delivered or dropped.
+#[derive(Serialize)]
+struct PacketLine<'a> {
+    t_ns: u64,
+    event: &'static str,
+    src: &'a str,
+    dst: &'a str,
+    flags: &'static str,
+    seq: u32,
+    ack: u32,
+    len: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    icmp: Option<&'static str>,
+    /// `network` or `host`, for drops.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    at: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    counter: Option<&'static str>,
+}
+
+/// A state change of one connection.
+#[derive(Serialize)]
+struct StateLine<'a> {
+    t_ns: u64,
+    event: &'static str,
+    host: &'a str,
+    conn: u64,
+    role: &'static str,
+    from: &'static str,
+    to: &'static str,
+    reason: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    counter: Option<&'static str>,
+}
+
+/// The end of one legitimate attempt.
+#[derive(Serialize)]
+struct OutcomeLine<'a> {
+    t_ns: u64,
+    event: &'static str,
+    client: &'a str,
+    attempt: u64,
+    outcome: &'static str,
+    start_ns: u64,
+    syns_sent: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    connected_ns: Option<u64>,
+}
+
+/// A host crashed or restarted.
+#[derive(Serialize)]
+struct HostLine<'a> {
+    t_ns: u64,
+    event: &'static str,
+    host: &'a str,
+}
+
 impl<W: Write> TraceWriter<W> {
     pub fn new(w: W, hosts: Vec<String>, clients: Vec<String>) -> Self {
         TraceWriter {
             w,
-            line: String::with_capacity(256),
+            line: Vec::with_capacity(256),
+            endpoints: String::with_capacity(96),
             hosts,
             clients,
             lines: 0,
@@ -32,13 +100,22 @@ impl<W: Write> TraceWriter<W> {
         }
     }
 
-    fn flush_line(&mut self) {
-        self.line.push_str("}\n");
-        if self.error.is_none() {
-            self.error = self.w.write_all(self.line.as_bytes()).err();
+    /// Serialises one line into the buffer and writes it (after the first error, nothing is
+    /// written; the error is returned by `finish`).
+    fn write_line(
+        line: &mut Vec<u8>,
+        w: &mut W,
+        error: &mut Option<std::io::Error>,
+        v: &impl Serialize,
+    ) {
+        line.clear();
+        // Serialising these structs into memory cannot fail: every field is a string or an
+        // integer.
+        serde_json::to_writer(&mut *line, v).expect("a trace line serialises");
+        line.push(b'\n');
+        if error.is_none() {
+            *error = w.write_all(line).err();
         }
-        self.lines += 1;
-        self.line.clear();
     }
 
     pub fn finish(mut self) -> std::io::Result<W> {
@@ -57,42 +134,32 @@ impl<W: Write> Observer for TraceWriter<W> {
             Fate::Deliver => "deliver",
             Fate::NetDrop(_) | Fate::HostDrop(_) => "drop",
         };
-        let _ = write!(
-            self.line,
-            "{{\"t_ns\":{},\"event\":\"{event}\",\"src\":\"",
-            t.as_ns()
-        );
-        net.addrs.write_endpoint(&mut self.line, pkt.seg.src);
-        self.line.push_str("\",\"dst\":\"");
-        net.addrs.write_endpoint(&mut self.line, pkt.seg.dst);
-        let _ = write!(
-            self.line,
-            "\",\"flags\":\"{}\",\"seq\":{},\"ack\":{},\"len\":{}",
-            pkt.seg.flags.name(),
-            pkt.seg.seq.0,
-            pkt.seg.ack.0,
-            pkt.seg.payload.len()
-        );
-        if let Some(code) = pkt.icmp {
-            let _ = write!(self.line, ",\"icmp\":\"{}\"", code.name());
-        }
-        match fate {
-            Fate::NetDrop(reason) => {
-                let _ = write!(self.line, ",\"at\":\"network\",\"reason\":\"{reason}\"");
-            }
-            Fate::HostDrop(reason) => {
-                let _ = write!(
-                    self.line,
-                    ",\"at\":\"host\",\"reason\":\"{}\"",
-                    reason.name()
-                );
-                if let Some(c) = reason.counter() {
-                    let _ = write!(self.line, ",\"counter\":\"{c}\"");
-                }
-            }
-            _ => {}
-        }
-        self.flush_line();
+        let (at, reason, counter) = match fate {
+            Fate::NetDrop(reason) => (Some("network"), Some(reason), None),
+            Fate::HostDrop(reason) => (Some("host"), Some(reason.name()), reason.counter()),
+            Fate::Send | Fate::Deliver => (None, None, None),
+        };
+        self.endpoints.clear();
+        net.addrs.write_endpoint(&mut self.endpoints, pkt.seg.src);
+        let split = self.endpoints.len();
+        net.addrs.write_endpoint(&mut self.endpoints, pkt.seg.dst);
+        let (src, dst) = self.endpoints.split_at(split);
+        let line = PacketLine {
+            t_ns: t.as_ns(),
+            event,
+            src,
+            dst,
+            flags: pkt.seg.flags.name(),
+            seq: pkt.seg.seq.0,
+            ack: pkt.seg.ack.0,
+            len: pkt.seg.payload.len(),
+            icmp: pkt.icmp.map(|code| code.name()),
+            at,
+            reason,
+            counter,
+        };
+        Self::write_line(&mut self.line, &mut self.w, &mut self.error, &line);
+        self.lines += 1;
     }
 
     fn state(
@@ -105,47 +172,47 @@ impl<W: Write> Observer for TraceWriter<W> {
         to: TcpState,
         reason: Reason,
     ) {
-        let _ = write!(
-            self.line,
-            "{{\"t_ns\":{},\"event\":\"state\",\"host\":\"{}\",\"conn\":{conn},\"role\":\"{}\",\"from\":\"{from}\",\"to\":\"{to}\",\"reason\":\"{}\"",
-            t.as_ns(),
-            self.hosts[host.0 as usize],
-            role.name(),
-            reason.name()
-        );
-        if let Some(c) = reason.counter() {
-            if to == TcpState::Closed || to == TcpState::Listen {
-                let _ = write!(self.line, ",\"counter\":\"{c}\"");
-            }
-        }
-        self.flush_line();
+        // The counter is named where the connection ends (or returns to the listener).
+        let counter = reason
+            .counter()
+            .filter(|_| to == TcpState::Closed || to == TcpState::Listen);
+        let line = StateLine {
+            t_ns: t.as_ns(),
+            event: "state",
+            host: &self.hosts[host.0 as usize],
+            conn,
+            role: role.name(),
+            from: from.name(),
+            to: to.name(),
+            reason: reason.name(),
+            counter,
+        };
+        Self::write_line(&mut self.line, &mut self.w, &mut self.error, &line);
+        self.lines += 1;
     }
 
     fn outcome(&mut self, t: SimTime, o: &OutcomeRecord) {
-        let _ = write!(
-            self.line,
-            "{{\"t_ns\":{},\"event\":\"outcome\",\"client\":\"{}\",\"attempt\":{},\"outcome\":\"{}\",\"start_ns\":{},\"syns_sent\":{}",
-            t.as_ns(),
-            self.clients[o.client as usize],
-            o.attempt,
-            o.outcome.name(),
-            o.started.as_ns(),
-            o.syns_sent
-        );
-        if let Some(c) = o.connected {
-            let _ = write!(self.line, ",\"connected_ns\":{}", c.as_ns());
-        }
-        self.flush_line();
+        let line = OutcomeLine {
+            t_ns: t.as_ns(),
+            event: "outcome",
+            client: &self.clients[o.client as usize],
+            attempt: o.attempt,
+            outcome: o.outcome.name(),
+            start_ns: o.started.as_ns(),
+            syns_sent: o.syns_sent,
+            connected_ns: o.connected.map(|c| c.as_ns()),
+        };
+        Self::write_line(&mut self.line, &mut self.w, &mut self.error, &line);
+        self.lines += 1;
     }
 
     fn host(&mut self, t: SimTime, host: HostId, up: bool) {
-        let _ = write!(
-            self.line,
-            "{{\"t_ns\":{},\"event\":\"{}\",\"host\":\"{}\"",
-            t.as_ns(),
-            if up { "restart" } else { "crash" },
-            self.hosts[host.0 as usize]
-        );
-        self.flush_line();
+        let line = HostLine {
+            t_ns: t.as_ns(),
+            event: if up { "restart" } else { "crash" },
+            host: &self.hosts[host.0 as usize],
+        };
+        Self::write_line(&mut self.line, &mut self.w, &mut self.error, &line);
+        self.lines += 1;
     }
 }
