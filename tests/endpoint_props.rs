@@ -11,6 +11,9 @@
 //! A failure shrinks to a short action list; the printed input starts with the seed that keyed
 //! the stacks' random streams. Cases: `SYNSIM_PROPTEST_CASES` (default 256).
 
+#[path = "endpoint_props/coverage.rs"]
+mod coverage;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
@@ -1198,6 +1201,7 @@ fn run_case(seed: u64, knobs: Knobs, actions: &[Action]) -> Check {
 proptest! {
     #![proptest_config(ProptestConfig {
         cases: cases(256),
+        rng_seed: coverage::rng_seed(),
         max_shrink_iters: 20_000,
         // Failures are saved beside this file and replayed first by every later run.
         failure_persistence: Some(Box::new(FileFailurePersistence::WithSource(

@@ -6,6 +6,8 @@
 //! each case runs whole simulations).
 
 mod common;
+#[path = "sim_props/coverage.rs"]
+mod coverage;
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -457,7 +459,7 @@ fn check_run(scn: &Scenario) -> Result<(), String> {
             return Err(msg);
         }
     }
-    Ok(())
+    coverage::listener_counters_match_hosts(scn, &sim)
 }
 
 fn tmp_dir(tag: &str) -> PathBuf {
@@ -550,6 +552,7 @@ fn streams_of(scn: &Scenario, watched: &str) -> Streams {
 proptest! {
     #![proptest_config(ProptestConfig {
         cases: cases(24),
+        rng_seed: coverage::rng_seed(),
         max_shrink_iters: 200,
         failure_persistence: Some(Box::new(FileFailurePersistence::WithSource(
             "proptest-regressions"
@@ -559,8 +562,9 @@ proptest! {
 
     /// The invariants hold at every sample and at the end of any generated scenario.
     #[test]
-    fn invariants_hold_for_generated_scenarios(g in scn_gen()) {
-        let v = build(&g);
+    fn invariants_hold_for_generated_scenarios(g in scn_gen(), x in coverage::extra_gen()) {
+        let mut v = build(&g);
+        coverage::extend(&mut v, &x);
         let scn = parse(&v);
         let r = check_run(&scn);
         prop_assert!(r.is_ok(), "seed {}: {}\n{}", g.seed, r.unwrap_err(),
