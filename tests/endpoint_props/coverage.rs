@@ -48,13 +48,12 @@ fn reached(seed: u64, knobs: Knobs, actions: &[Action]) -> BTreeSet<&'static str
             ok = false;
             break;
         }
-        for h in 0..3 {
-            if before[h] && !w.alive[h] {
-                hit.insert("host crash");
-            }
-            if !before[h] && w.alive[h] {
-                hit.insert("host restart");
-            }
+        for (was, is) in before.iter().zip(w.alive) {
+            match (*was, is) {
+                (true, false) => hit.insert("host crash"),
+                (false, true) => hit.insert("host restart"),
+                _ => false,
+            };
         }
     }
     if ok {
