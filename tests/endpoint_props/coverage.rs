@@ -3,9 +3,9 @@
 //! reached at least once, so a change to the generator or the harness cannot silently stop
 //! exercising one. (This campaign has no dead hosts: a crash without restart is its dead host,
 //! and the whole-simulation campaign generates `alive: false` hosts. TIME-WAIT reuse is not
-//! listed: a new SYN must meet the server's TIME-WAIT 4-tuple, and even with the client held to
-//! eight ephemeral ports no case of this generator reached it; the whole-simulation campaign
-//! covers it.)
+//! listed: a new SYN must meet a 4-tuple the server holds in TIME-WAIT, and in none of the 256
+//! default cases was the server in TIME-WAIT between two actions (measured, also with the
+//! client held to eight ephemeral ports); the whole-simulation campaign covers it.)
 
 use super::*;
 
