@@ -39,9 +39,10 @@ enum Event {
     Restart(HostId),
 }
 
+/// A host as the engine drives it. Whether it is up is its stack's to say
+/// ([`Stack::is_alive`]): the one source of truth for liveness.
 struct HostRt {
     stack: Stack,
-    alive: bool,
 }
 
 struct ClientRt {
@@ -143,12 +144,15 @@ impl Simulation {
         let mut hosts: Vec<HostRt> = scn
             .hosts
             .iter()
-            .map(|h| HostRt {
-                stack: Stack::new(
+            .map(|h| {
+                let mut stack = Stack::new(
                     h.stack.clone(),
                     streams.stream(&format!("host/{}/stack", h.name)),
-                ),
-                alive: h.alive,
+                );
+                if !h.alive {
+                    stack.start_down();
+                }
+                HostRt { stack }
             })
             .collect();
         let mut listener_refs = Vec::new();
@@ -397,7 +401,7 @@ impl Simulation {
                 let pkt = self.packets[slot as usize];
                 self.free_packets.push(slot);
                 let host = &mut self.hosts[to.0 as usize];
-                if !host.alive {
+                if !host.stack.is_alive() {
                     obs.packet(t, Fate::NetDrop("host_down"), &pkt, &self.net);
                     return;
                 }
@@ -410,7 +414,7 @@ impl Simulation {
             }
             Event::Wake { host, wake } => {
                 let h = &mut self.hosts[host.0 as usize];
-                if h.alive {
+                if h.stack.is_alive() {
                     h.stack.on_wake(t, wake, &mut self.out);
                     self.drain(host, t, obs);
                 }
@@ -429,9 +433,8 @@ impl Simulation {
             }
             Event::Crash(h) => {
                 let host = &mut self.hosts[h.0 as usize];
-                if host.alive {
+                if host.stack.is_alive() {
                     host.stack.crash(t, &mut self.out);
-                    host.alive = false;
                     self.drain(h, t, obs);
                     obs.host(t, h, false);
                 }
@@ -439,7 +442,6 @@ impl Simulation {
             Event::Restart(h) => {
                 let host = &mut self.hosts[h.0 as usize];
                 host.stack.restart();
-                host.alive = true;
                 obs.host(t, h, true);
             }
         }
@@ -541,7 +543,7 @@ impl Simulation {
         };
         let h = c.host;
         let host = &mut self.hosts[h.0 as usize];
-        if !host.alive {
+        if !host.stack.is_alive() {
             obs.outcome(
                 t,
                 &OutcomeRecord {
@@ -563,7 +565,7 @@ impl Simulation {
 
     fn attack_syn<O: Observer>(&mut self, ai: usize, t: SimTime, obs: &mut O) {
         let a = &mut self.attackers[ai];
-        if !self.hosts[a.host.0 as usize].alive {
+        if !self.hosts[a.host.0 as usize].stack.is_alive() {
             return;
         }
         let src_addr = match &mut a.spoof {

@@ -112,23 +112,42 @@ impl Stack {
     pub fn listen(&mut self, spec: ListenSpec) -> u16 {
         let idx = self.specs.len() as u16;
         self.specs.push(spec);
-        self.stats.push(ListenerStats::default());
-        let l = self.open_listener(idx as usize);
-        self.listeners.push(Some(l));
+        let (_, syn_queue_capacity, accept_queue_capacity) = self.capacities(idx as usize);
+        self.stats.push(ListenerStats {
+            syn_queue_capacity,
+            accept_queue_capacity,
+            ..ListenerStats::default()
+        });
+        // A host that is down records what its application will listen on when it comes up,
+        // but has no socket open until then.
+        let l = self.alive.then(|| self.open_listener(idx as usize));
+        self.listeners.push(l);
         idx
     }
 
-    fn open_listener(&mut self, idx: usize) -> Listener {
-        let spec = self.specs[idx];
-        let backlog = spec.backlog.min(self.cfg.somaxconn as u64);
+    /// The host is down from the start of the run (a dead host, `alive: false`): no socket
+    /// is open and every segment reaching it is lost. Call before [`Stack::listen`].
+    pub fn start_down(&mut self) {
+        self.alive = false;
+    }
+
+    /// Effective backlog and queue capacities of listener `idx`: min(backlog, somaxconn)
+    /// (Linux `__sys_listen`) and the profile's queue rules.
+    fn capacities(&self, idx: usize) -> (u64, u64, u64) {
+        let backlog = self.specs[idx].backlog.min(self.cfg.somaxconn as u64);
         let syn_queue_cap = match self.cfg.syncache {
             Some(c) => c.cache_limit as u64,
             None => self.cfg.syn_queue_rule.capacity(backlog),
         };
-        let accept_queue_cap = self.cfg.accept_queue_rule.capacity(backlog);
-        let st = &mut self.stats[idx];
-        st.syn_queue_capacity = syn_queue_cap;
-        st.accept_queue_capacity = accept_queue_cap;
+        (
+            backlog,
+            syn_queue_cap,
+            self.cfg.accept_queue_rule.capacity(backlog),
+        )
+    }
+
+    fn open_listener(&mut self, idx: usize) -> Listener {
+        let (backlog, syn_queue_cap, accept_queue_cap) = self.capacities(idx);
         self.state_counts[Role::Server as usize][TcpState::Listen.index()] += 1;
         Listener {
             backlog,
@@ -320,6 +339,15 @@ impl Stack {
             to,
             reason,
         });
+    }
+
+    // ------------------------------------------------------------------ counters
+
+    /// The one way to bump a counter that belongs to listener `li`: it counts on the host and
+    /// on the listener alike, so that on a host with one listener the two always agree.
+    pub(crate) fn bump(&mut self, li: usize, f: fn(&mut Counters)) {
+        f(&mut self.counters);
+        f(&mut self.stats[li].counters);
     }
 
     // ------------------------------------------------------------------ sending
@@ -643,8 +671,7 @@ impl Stack {
             // syncache_insert: a full bucket drops its oldest entry.
             if sc.buckets[b].len() as u64 >= c.bucket_limit as u64 {
                 let (victim, _) = *sc.buckets[b].front().expect("full bucket");
-                self.counters.syncache_bucket_overflow += 1;
-                self.stats[li].counters.syncache_bucket_overflow += 1;
+                self.bump(li, |c| c.syncache_bucket_overflow += 1);
                 self.close_and_free(
                     victim,
                     TcpState::Closed,
@@ -665,8 +692,7 @@ impl Stack {
                     s.generation == generation && s.tcb.as_ref().is_some_and(|t| t.is_request)
                 });
                 if live {
-                    self.counters.syn_queue_recycled += 1;
-                    self.stats[li].counters.syn_queue_recycled += 1;
+                    self.bump(li, |c| c.syn_queue_recycled += 1);
                     self.close_and_free(
                         victim,
                         TcpState::Closed,
