@@ -124,6 +124,9 @@ pub struct IcmpReply {
     pub packet: Packet,
     pub to: HostId,
     pub at: SimTime,
+    /// The router's rate limit suppressed it (Linux `icmpv4_xrlim_allow`): it is reported as
+    /// sent and then dropped with [`NetDrop::IcmpRateLimited`], never delivered.
+    pub rate_limited: bool,
 }
 
 pub struct Network {
@@ -260,10 +263,10 @@ impl Network {
         let (tokens, last) = self.icmp_tokens.entry(src).or_insert((cap, now));
         *tokens = tokens.saturating_add(now.since(*last).as_ns()).min(cap);
         *last = now;
-        if *tokens < spec.interval.as_ns() {
-            return None;
+        let rate_limited = *tokens < spec.interval.as_ns();
+        if !rate_limited {
+            *tokens -= spec.interval.as_ns();
         }
-        *tokens -= spec.interval.as_ns();
         let latency = self.path(from, None).spec.latency;
         Some(IcmpReply {
             packet: Packet {
@@ -272,6 +275,7 @@ impl Network {
             },
             to: back_to,
             at: now + latency,
+            rate_limited,
         })
     }
 }

@@ -16,12 +16,12 @@ use std::net::IpAddr;
 use rand::{Rng, RngExt};
 use rustc_hash::FxHashMap;
 
-use crate::net::{AddrTable, HostId, Network, Route};
+use crate::net::{AddrTable, HostId, NetDrop, Network, Route};
 use crate::rng::{RngStreams, StreamRng};
 use crate::scenario::{Scenario, Spoof};
 use crate::tcp::listener::ListenSpec;
 use crate::tcp::tcb::{App, ClientApp};
-use crate::tcp::{Note, Outbox, Outcome, Role, Stack, TcpState, Wake};
+use crate::tcp::{Note, Outbox, Outcome, Reason, Role, Stack, TcpState, Wake};
 use crate::time::{SimDuration, SimTime};
 use crate::wire::{AddrId, Endpoint, Flags, Packet, Payload, Segment, SeqNum};
 
@@ -402,7 +402,7 @@ impl Simulation {
                 self.free_packets.push(slot);
                 let host = &mut self.hosts[to.0 as usize];
                 if !host.stack.is_alive() {
-                    obs.packet(t, Fate::NetDrop("host_down"), &pkt, &self.net);
+                    obs.packet(t, Fate::NetDrop(NetDrop::HostDown.name()), &pkt, &self.net);
                     return;
                 }
                 obs.packet(t, Fate::Deliver, &pkt, &self.net);
@@ -466,6 +466,7 @@ impl Simulation {
                     client,
                     attempt,
                     outcome,
+                    reason,
                     started,
                     connected,
                     syns_sent,
@@ -475,6 +476,7 @@ impl Simulation {
                         client,
                         attempt,
                         outcome,
+                        reason,
                         started,
                         ended: t,
                         connected,
@@ -519,8 +521,13 @@ impl Simulation {
         }
         if let Some(r) = icmp {
             obs.packet(t, Fate::Send, &r.packet, &self.net);
-            let slot = self.alloc_packet(r.packet);
-            self.queue.push(r.at, Event::Deliver { slot, to: r.to });
+            if r.rate_limited {
+                let why = NetDrop::IcmpRateLimited.name();
+                obs.packet(t, Fate::NetDrop(why), &r.packet, &self.net);
+            } else {
+                let slot = self.alloc_packet(r.packet);
+                self.queue.push(r.at, Event::Deliver { slot, to: r.to });
+            }
         }
     }
 
@@ -550,6 +557,7 @@ impl Simulation {
                     client: ci as u32,
                     attempt,
                     outcome: Outcome::Aborted,
+                    reason: Reason::ClientHostDown,
                     started: t,
                     ended: t,
                     connected: None,

@@ -12,6 +12,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::config::SynQueueOverflow;
 use super::listener::{AcceptPolicy, ListenSpec, Listener, ListenerStats};
+use super::ports::EphemeralPorts;
 use super::tcb::{App, ClientApp, ServerApp, Tcb, TimerKind};
 use super::{ConnId, Counters, Note, Outbox, Outcome, Reason, Role, StackConfig, TcpState, Wake};
 use crate::rng::StreamRng;
@@ -46,6 +47,8 @@ pub struct Stack {
     slots: Vec<Slot>,
     free: Vec<u32>,
     by_tuple: FxHashMap<(Endpoint, Endpoint), ConnId>,
+    /// Ports taken by active opens (`connect()`'s choice in O(1) amortised).
+    ports: EphemeralPorts,
     pub(crate) specs: Vec<ListenSpec>,
     /// Live listeners, by spec index; `None` while the host is down.
     pub(crate) listeners: Vec<Option<Listener>>,
@@ -73,6 +76,7 @@ impl Stack {
             slots: Vec::new(),
             free: Vec::new(),
             by_tuple: FxHashMap::default(),
+            ports: EphemeralPorts::default(),
             specs: Vec::new(),
             listeners: Vec::new(),
             stats: Vec::new(),
@@ -245,6 +249,9 @@ impl Stack {
             }
         };
         self.by_tuple.insert((local, remote), id);
+        if role == Role::Client {
+            self.ports.insert(local, remote);
+        }
         id
     }
 
@@ -255,7 +262,7 @@ impl Stack {
         id: ConnId,
         to: TcpState,
         reason: Reason,
-        now: SimTime,
+        _now: SimTime,
         out: &mut Outbox,
     ) {
         let (is_request, in_accept, listener) = {
@@ -295,12 +302,15 @@ impl Stack {
             Reason::HostCrash => Outcome::Aborted,
             _ => Outcome::Reset,
         };
-        self.finish_attempt(id, outcome, now, out);
+        self.finish_attempt(id, outcome, reason, out);
         let tcb = self.slots[id.0 as usize]
             .tcb
             .take()
             .expect("live connection slot");
         self.by_tuple.remove(&(tcb.local, tcb.remote));
+        if tcb.role == Role::Client {
+            self.ports.remove(tcb.local, tcb.remote);
+        }
         let slot = &mut self.slots[id.0 as usize];
         slot.generation = slot.generation.wrapping_add(1);
         self.free.push(id.0);
@@ -883,28 +893,21 @@ impl Stack {
         rng: &mut StreamRng,
         out: &mut Outbox,
     ) -> Option<ConnId> {
-        let lo = self.cfg.ephemeral_port_min as u32;
-        let span = self.cfg.ephemeral_port_max as u32 - lo + 1;
-        let start = rng.random_range(0..span);
-        let mut chosen = None;
-        for i in 0..span {
-            let port = (lo + (start + i) % span) as u16;
-            let local = Endpoint {
-                addr: local_addr,
-                port,
-            };
-            if !self.by_tuple.contains_key(&(local, remote))
-                && self.listener_for_port(port).is_none()
-            {
-                chosen = Some(local);
-                break;
-            }
-        }
-        let Some(local) = chosen else {
+        let (lo, hi) = (self.cfg.ephemeral_port_min, self.cfg.ephemeral_port_max);
+        let span = hi as u32 - lo as u32 + 1;
+        let start = lo + rng.random_range(0..span) as u16;
+        let port = self.ports.choose(local_addr, remote, lo, hi, start, |p| {
+            self.listener_for_port(p).is_none()
+        });
+        let Some(local) = port.map(|port| Endpoint {
+            addr: local_addr,
+            port,
+        }) else {
             out.notes.push(Note::Outcome {
                 client: app.client,
                 attempt: app.attempt,
                 outcome: Outcome::Aborted,
+                reason: Reason::EphemeralPortsExhausted,
                 started: now,
                 connected: None,
                 syns_sent: 0,
@@ -938,7 +941,7 @@ impl Stack {
         let App::Client(a) = &mut t.app else { return };
         a.connected.get_or_insert(now);
         if a.send.is_empty() {
-            self.finish_attempt(id, Outcome::Established, now, out);
+            self.finish_attempt(id, Outcome::Established, Reason::SynAckReceived, out);
             self.client_maybe_close(id, now, out);
         } else if a.send_delay == SimDuration::ZERO {
             self.client_write(id, now, out);
@@ -972,7 +975,7 @@ impl Stack {
         let got_reply = a.sent && t.rx.len() >= a.expect_reply as usize;
         if got_reply || peer_fin {
             t.rx = Payload::EMPTY;
-            self.finish_attempt(id, Outcome::Established, now, out);
+            self.finish_attempt(id, Outcome::Established, Reason::SynAckReceived, out);
             self.client_maybe_close(id, now, out);
         }
     }
@@ -990,7 +993,7 @@ impl Stack {
         &mut self,
         id: ConnId,
         outcome: Outcome,
-        _now: SimTime,
+        reason: Reason,
         out: &mut Outbox,
     ) {
         let t = self.tcb_mut(id);
@@ -1003,6 +1006,7 @@ impl Stack {
             client: a.client,
             attempt: a.attempt,
             outcome,
+            reason,
             started: a.started,
             connected: if outcome == Outcome::Established {
                 a.connected
@@ -1066,6 +1070,7 @@ impl Stack {
             }
         }
         self.by_tuple = FxHashMap::default();
+        self.ports.clear();
         self.slots.clear();
         self.free.clear();
         self.alive = false;
