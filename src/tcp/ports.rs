@@ -98,7 +98,7 @@ impl EphemeralPorts {
         let Some(set) = self.sets.get(&(addr, remote)) else {
             return (start..=hi).chain(lo..start).find(|&p| ok(p));
         };
-        if set.used as u64 >= (hi - lo) as u64 + 1 {
+        if set.used as u64 > (hi - lo) as u64 {
             return None;
         }
         set.first_free(start, hi, &ok).or_else(|| {
