@@ -88,6 +88,10 @@ pub enum NetDrop {
     HostDown,
     /// An ICMP error suppressed by the router's rate limit.
     IcmpRateLimited,
+    /// The network already holds its limit of packets in flight (see
+    /// [`crate::sim::MAX_PACKETS_IN_FLIGHT`]): like a router whose queue is full, it drops the
+    /// new packet.
+    InFlightLimit,
 }
 
 impl NetDrop {
@@ -99,6 +103,7 @@ impl NetDrop {
             NetDrop::BlackHole => "black_hole",
             NetDrop::HostDown => "host_down",
             NetDrop::IcmpRateLimited => "icmp_rate_limited",
+            NetDrop::InFlightLimit => "in_flight_limit",
         }
     }
 }

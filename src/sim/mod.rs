@@ -29,6 +29,12 @@ pub use observer::{Fate, ListenerSample, NoObserver, Observer, OutcomeRecord, Sa
 pub use queue::EventQueue;
 use traffic::ArrivalProcess;
 
+/// Packets the network holds in flight at most (each about 100 bytes with its queue entry, so
+/// about 100 MB at the limit). A packet sent while the limit is reached is dropped with
+/// [`NetDrop::InFlightLimit`], as a router with a full queue would: a huge flood over a path
+/// with an enormous latency cannot exhaust memory.
+pub const MAX_PACKETS_IN_FLIGHT: u64 = 1_000_000;
+
 #[derive(Clone, Copy, Debug)]
 enum Event {
     Deliver { slot: u32, to: HostId },
@@ -122,6 +128,7 @@ pub struct Simulation {
     listener_refs: Vec<(HostId, usize)>,
     stats: RunStats,
     max_events: u64,
+    max_in_flight: u64,
 }
 
 fn ip_to_u128(ip: IpAddr) -> u128 {
@@ -287,12 +294,18 @@ impl Simulation {
             listener_refs,
             stats: RunStats::default(),
             max_events: scn.max_events,
+            max_in_flight: MAX_PACKETS_IN_FLIGHT,
         }
     }
 
     /// Overrides the scenario's event budget.
     pub fn set_max_events(&mut self, n: u64) {
         self.max_events = n;
+    }
+
+    /// Lowers (or raises) the limit of packets in flight ([`MAX_PACKETS_IN_FLIGHT`]).
+    pub fn set_max_in_flight(&mut self, n: u64) {
+        self.max_in_flight = n;
     }
 
     /// The TCP stack of host `h`.
@@ -494,6 +507,10 @@ impl Simulation {
         self.out = out;
     }
 
+    fn in_flight(&self) -> u64 {
+        (self.packets.len() - self.free_packets.len()) as u64
+    }
+
     fn alloc_packet(&mut self, p: Packet) -> u32 {
         match self.free_packets.pop() {
             Some(i) => {
@@ -513,6 +530,10 @@ impl Simulation {
         obs.packet(t, Fate::Send, &pkt, &self.net);
         let (route, icmp) = self.net.route(t, from, &pkt);
         match route {
+            Route::Deliver { .. } if self.in_flight() >= self.max_in_flight => {
+                let why = NetDrop::InFlightLimit.name();
+                obs.packet(t, Fate::NetDrop(why), &pkt, &self.net);
+            }
             Route::Deliver { to, at } => {
                 let slot = self.alloc_packet(pkt);
                 self.queue.push(at, Event::Deliver { slot, to });
@@ -521,9 +542,15 @@ impl Simulation {
         }
         if let Some(r) = icmp {
             obs.packet(t, Fate::Send, &r.packet, &self.net);
-            if r.rate_limited {
-                let why = NetDrop::IcmpRateLimited.name();
-                obs.packet(t, Fate::NetDrop(why), &r.packet, &self.net);
+            let limit = if r.rate_limited {
+                Some(NetDrop::IcmpRateLimited)
+            } else if self.in_flight() >= self.max_in_flight {
+                Some(NetDrop::InFlightLimit)
+            } else {
+                None
+            };
+            if let Some(why) = limit {
+                obs.packet(t, Fate::NetDrop(why.name()), &r.packet, &self.net);
             } else {
                 let slot = self.alloc_packet(r.packet);
                 self.queue.push(r.at, Event::Deliver { slot, to: r.to });

@@ -125,3 +125,33 @@ fn rate_limited_icmp_errors_are_recorded() {
         rec.packets_delivered + rec.packets_dropped_network + stats.packets_in_flight
     );
 }
+
+/// A 25 000 SYN/s flood over a path with an enormous latency kept every SYN in flight: 4 GB of
+/// RSS. The network now holds at most a fixed number of packets in flight and drops the rest
+/// with `in_flight_limit`, as a router with a full queue does.
+#[test]
+fn packets_in_flight_are_bounded() {
+    let src = r#"{"duration_ms": 10000, "network": {"latency_ms": 1e9},
+        "hosts": [{"name": "a", "addrs": ["10.0.0.1"]}, {"name": "s", "addrs": ["10.0.0.2"]}],
+        "listeners": [{"host": "s", "port": 80}],
+        "attackers": [{"name": "x", "host": "a", "target": "10.0.0.2:80", "rate_per_s": 25000,
+                       "arrivals": "constant", "spoof": {"kind": "none"}}]}"#;
+    let scn = scenario::parse(src, "t.json", "t").unwrap();
+    assert_eq!(synsim::sim::MAX_PACKETS_IN_FLIGHT, 1_000_000);
+    let mut rec = synsim::report::Recorder::new(0);
+    let mut sim = Simulation::new(&scn);
+    sim.set_max_in_flight(50_000);
+    let stats = sim.run(&mut rec).unwrap();
+    assert_eq!(stats.peak_packets_in_flight, 50_000);
+    assert_eq!(stats.packets_in_flight, 50_000);
+    // About 250 000 SYNs sent, 50 000 of them still on the path, the rest dropped by the limit.
+    assert!(rec.packets_sent > 250_000, "{}", rec.packets_sent);
+    assert_eq!(
+        rec.drops().get("in_flight_limit"),
+        Some(&(rec.packets_sent - 50_000))
+    );
+    assert_eq!(
+        rec.packets_sent,
+        rec.packets_delivered + rec.packets_dropped_network + stats.packets_in_flight
+    );
+}
