@@ -88,6 +88,10 @@ pub enum NetDrop {
     HostDown,
     /// An ICMP error suppressed by the router's rate limit.
     IcmpRateLimited,
+    /// The network already holds its limit of packets in flight (see
+    /// [`crate::sim::MAX_PACKETS_IN_FLIGHT`]): like a router whose queue is full, it drops the
+    /// new packet.
+    InFlightLimit,
 }
 
 impl NetDrop {
@@ -99,6 +103,7 @@ impl NetDrop {
             NetDrop::BlackHole => "black_hole",
             NetDrop::HostDown => "host_down",
             NetDrop::IcmpRateLimited => "icmp_rate_limited",
+            NetDrop::InFlightLimit => "in_flight_limit",
         }
     }
 }
@@ -124,6 +129,9 @@ pub struct IcmpReply {
     pub packet: Packet,
     pub to: HostId,
     pub at: SimTime,
+    /// The router's rate limit suppressed it (Linux `icmpv4_xrlim_allow`): it is reported as
+    /// sent and then dropped with [`NetDrop::IcmpRateLimited`], never delivered.
+    pub rate_limited: bool,
 }
 
 pub struct Network {
@@ -260,10 +268,10 @@ impl Network {
         let (tokens, last) = self.icmp_tokens.entry(src).or_insert((cap, now));
         *tokens = tokens.saturating_add(now.since(*last).as_ns()).min(cap);
         *last = now;
-        if *tokens < spec.interval.as_ns() {
-            return None;
+        let rate_limited = *tokens < spec.interval.as_ns();
+        if !rate_limited {
+            *tokens -= spec.interval.as_ns();
         }
-        *tokens -= spec.interval.as_ns();
         let latency = self.path(from, None).spec.latency;
         Some(IcmpReply {
             packet: Packet {
@@ -272,6 +280,7 @@ impl Network {
             },
             to: back_to,
             at: now + latency,
+            rate_limited,
         })
     }
 }

@@ -160,6 +160,13 @@ impl Observer for Recorder {
     }
     fn outcome(&mut self, _t: SimTime, o: &OutcomeRecord) {
         self.outcomes[o.outcome as usize] += 1;
+        // An attempt aborted before its connection existed has no state change to count.
+        if matches!(
+            o.reason,
+            Reason::EphemeralPortsExhausted | Reason::ClientHostDown
+        ) {
+            self.count_reason(o.reason);
+        }
         if let Some(c) = self.per_client.get_mut(o.client as usize) {
             c[o.outcome as usize] += 1;
         }

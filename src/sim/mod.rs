@@ -16,18 +16,24 @@ use std::net::IpAddr;
 use rand::{Rng, RngExt};
 use rustc_hash::FxHashMap;
 
-use crate::net::{AddrTable, HostId, Network, Route};
+use crate::net::{AddrTable, HostId, NetDrop, Network, Route};
 use crate::rng::{RngStreams, StreamRng};
 use crate::scenario::{Scenario, Spoof};
 use crate::tcp::listener::ListenSpec;
 use crate::tcp::tcb::{App, ClientApp};
-use crate::tcp::{Note, Outbox, Outcome, Role, Stack, TcpState, Wake};
+use crate::tcp::{Note, Outbox, Outcome, Reason, Role, Stack, TcpState, Wake};
 use crate::time::{SimDuration, SimTime};
 use crate::wire::{AddrId, Endpoint, Flags, Packet, Payload, Segment, SeqNum};
 
 pub use observer::{Fate, ListenerSample, NoObserver, Observer, OutcomeRecord, Sample};
 pub use queue::EventQueue;
 use traffic::ArrivalProcess;
+
+/// Packets the network holds in flight at most (each about 100 bytes with its queue entry, so
+/// about 100 MB at the limit). A packet sent while the limit is reached is dropped with
+/// [`NetDrop::InFlightLimit`], as a router with a full queue would: a huge flood over a path
+/// with an enormous latency cannot exhaust memory.
+pub const MAX_PACKETS_IN_FLIGHT: u64 = 1_000_000;
 
 #[derive(Clone, Copy, Debug)]
 enum Event {
@@ -39,9 +45,10 @@ enum Event {
     Restart(HostId),
 }
 
+/// A host as the engine drives it. Whether it is up is its stack's to say
+/// ([`Stack::is_alive`]): the one source of truth for liveness.
 struct HostRt {
     stack: Stack,
-    alive: bool,
 }
 
 struct ClientRt {
@@ -121,6 +128,7 @@ pub struct Simulation {
     listener_refs: Vec<(HostId, usize)>,
     stats: RunStats,
     max_events: u64,
+    max_in_flight: u64,
 }
 
 fn ip_to_u128(ip: IpAddr) -> u128 {
@@ -143,12 +151,15 @@ impl Simulation {
         let mut hosts: Vec<HostRt> = scn
             .hosts
             .iter()
-            .map(|h| HostRt {
-                stack: Stack::new(
+            .map(|h| {
+                let mut stack = Stack::new(
                     h.stack.clone(),
                     streams.stream(&format!("host/{}/stack", h.name)),
-                ),
-                alive: h.alive,
+                );
+                if !h.alive {
+                    stack.start_down();
+                }
+                HostRt { stack }
             })
             .collect();
         let mut listener_refs = Vec::new();
@@ -283,12 +294,18 @@ impl Simulation {
             listener_refs,
             stats: RunStats::default(),
             max_events: scn.max_events,
+            max_in_flight: MAX_PACKETS_IN_FLIGHT,
         }
     }
 
     /// Overrides the scenario's event budget.
     pub fn set_max_events(&mut self, n: u64) {
         self.max_events = n;
+    }
+
+    /// Lowers (or raises) the limit of packets in flight ([`MAX_PACKETS_IN_FLIGHT`]).
+    pub fn set_max_in_flight(&mut self, n: u64) {
+        self.max_in_flight = n;
     }
 
     /// The TCP stack of host `h`.
@@ -397,8 +414,8 @@ impl Simulation {
                 let pkt = self.packets[slot as usize];
                 self.free_packets.push(slot);
                 let host = &mut self.hosts[to.0 as usize];
-                if !host.alive {
-                    obs.packet(t, Fate::NetDrop("host_down"), &pkt, &self.net);
+                if !host.stack.is_alive() {
+                    obs.packet(t, Fate::NetDrop(NetDrop::HostDown.name()), &pkt, &self.net);
                     return;
                 }
                 obs.packet(t, Fate::Deliver, &pkt, &self.net);
@@ -410,7 +427,7 @@ impl Simulation {
             }
             Event::Wake { host, wake } => {
                 let h = &mut self.hosts[host.0 as usize];
-                if h.alive {
+                if h.stack.is_alive() {
                     h.stack.on_wake(t, wake, &mut self.out);
                     self.drain(host, t, obs);
                 }
@@ -429,9 +446,8 @@ impl Simulation {
             }
             Event::Crash(h) => {
                 let host = &mut self.hosts[h.0 as usize];
-                if host.alive {
+                if host.stack.is_alive() {
                     host.stack.crash(t, &mut self.out);
-                    host.alive = false;
                     self.drain(h, t, obs);
                     obs.host(t, h, false);
                 }
@@ -439,7 +455,6 @@ impl Simulation {
             Event::Restart(h) => {
                 let host = &mut self.hosts[h.0 as usize];
                 host.stack.restart();
-                host.alive = true;
                 obs.host(t, h, true);
             }
         }
@@ -464,6 +479,7 @@ impl Simulation {
                     client,
                     attempt,
                     outcome,
+                    reason,
                     started,
                     connected,
                     syns_sent,
@@ -473,6 +489,7 @@ impl Simulation {
                         client,
                         attempt,
                         outcome,
+                        reason,
                         started,
                         ended: t,
                         connected,
@@ -488,6 +505,10 @@ impl Simulation {
             self.send(host, Packet::tcp(seg), t, obs);
         }
         self.out = out;
+    }
+
+    fn in_flight(&self) -> u64 {
+        (self.packets.len() - self.free_packets.len()) as u64
     }
 
     fn alloc_packet(&mut self, p: Packet) -> u32 {
@@ -509,6 +530,10 @@ impl Simulation {
         obs.packet(t, Fate::Send, &pkt, &self.net);
         let (route, icmp) = self.net.route(t, from, &pkt);
         match route {
+            Route::Deliver { .. } if self.in_flight() >= self.max_in_flight => {
+                let why = NetDrop::InFlightLimit.name();
+                obs.packet(t, Fate::NetDrop(why), &pkt, &self.net);
+            }
             Route::Deliver { to, at } => {
                 let slot = self.alloc_packet(pkt);
                 self.queue.push(at, Event::Deliver { slot, to });
@@ -517,8 +542,19 @@ impl Simulation {
         }
         if let Some(r) = icmp {
             obs.packet(t, Fate::Send, &r.packet, &self.net);
-            let slot = self.alloc_packet(r.packet);
-            self.queue.push(r.at, Event::Deliver { slot, to: r.to });
+            let limit = if r.rate_limited {
+                Some(NetDrop::IcmpRateLimited)
+            } else if self.in_flight() >= self.max_in_flight {
+                Some(NetDrop::InFlightLimit)
+            } else {
+                None
+            };
+            if let Some(why) = limit {
+                obs.packet(t, Fate::NetDrop(why.name()), &r.packet, &self.net);
+            } else {
+                let slot = self.alloc_packet(r.packet);
+                self.queue.push(r.at, Event::Deliver { slot, to: r.to });
+            }
         }
     }
 
@@ -541,13 +577,14 @@ impl Simulation {
         };
         let h = c.host;
         let host = &mut self.hosts[h.0 as usize];
-        if !host.alive {
+        if !host.stack.is_alive() {
             obs.outcome(
                 t,
                 &OutcomeRecord {
                     client: ci as u32,
                     attempt,
                     outcome: Outcome::Aborted,
+                    reason: Reason::ClientHostDown,
                     started: t,
                     ended: t,
                     connected: None,
@@ -563,7 +600,7 @@ impl Simulation {
 
     fn attack_syn<O: Observer>(&mut self, ai: usize, t: SimTime, obs: &mut O) {
         let a = &mut self.attackers[ai];
-        if !self.hosts[a.host.0 as usize].alive {
+        if !self.hosts[a.host.0 as usize].stack.is_alive() {
             return;
         }
         let src_addr = match &mut a.spoof {

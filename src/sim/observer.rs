@@ -43,6 +43,8 @@ pub struct OutcomeRecord {
     pub client: u32,
     pub attempt: u64,
     pub outcome: Outcome,
+    /// The rule that ended the attempt (for aborts, the reason counted in `drops_by_reason`).
+    pub reason: Reason,
     pub started: SimTime,
     pub ended: SimTime,
     /// When the handshake completed (established attempts only).

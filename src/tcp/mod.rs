@@ -21,6 +21,7 @@ pub mod config;
 pub mod cookie;
 pub mod counters;
 pub mod listener;
+mod ports;
 mod process;
 pub mod stack;
 pub mod state;
@@ -146,6 +147,11 @@ pub enum Reason {
     FinWait2Timeout,
     TimeWaitReused,
     HostCrash,
+    /// connect() found no free ephemeral port towards the destination (Linux
+    /// `__inet_hash_connect` returns EADDRNOTAVAIL).
+    EphemeralPortsExhausted,
+    /// The client's own host was down when the attempt started.
+    ClientHostDown,
 }
 
 impl Reason {
@@ -191,6 +197,8 @@ impl Reason {
             FinWait2Timeout => "fin_wait2_timeout",
             TimeWaitReused => "time_wait_reused_by_syn",
             HostCrash => "host_crash",
+            EphemeralPortsExhausted => "ephemeral_ports_exhausted",
+            ClientHostDown => "client_host_down",
         }
     }
 
@@ -241,6 +249,8 @@ pub enum Note {
         client: u32,
         attempt: u64,
         outcome: Outcome,
+        /// The rule that ended it.
+        reason: Reason,
         started: SimTime,
         connected: Option<SimTime>,
         syns_sent: u32,

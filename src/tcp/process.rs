@@ -24,12 +24,6 @@ impl Stack {
         out.notes.push(Note::Discard { seg, reason });
     }
 
-    /// Bumps a counter on the host and on listener `li`.
-    fn bump(&mut self, li: usize, f: fn(&mut Counters)) {
-        f(&mut self.counters);
-        f(&mut self.stats[li].counters);
-    }
-
     /// Linux `tcp_oow_rate_limited`: an ACK answering an out-of-window segment (dupack,
     /// challenge ACK, or a request's ACK) is sent at most once per `invalid_ratelimit_ms` per
     /// connection; a skipped one bumps its TCPACKSkipped* counter. Keeps two ends that disagree
@@ -281,7 +275,7 @@ impl Stack {
         t.rto_ns = rto;
         self.set_state(id, TcpState::SynReceived, Reason::CookieAck, out);
         self.set_state(id, TcpState::Established, Reason::CookieAck, out);
-        self.counters.passive_opens += 1;
+        self.bump(li, |c| c.passive_opens += 1); // tcp_get_cookie_sock -> tcp_create_openreq_child
         self.mark_proven(seg.src.addr);
         self.enqueue_accept(id, li, now, out);
         self.process_text_and_fin(id, seg, now, out);
@@ -371,8 +365,7 @@ impl Stack {
         t.timeouts = 0;
         t.timer = None;
         self.set_state(id, TcpState::Established, Reason::AckOfSyn, out);
-        self.counters.passive_opens += 1; // tcp_create_openreq_child
-        self.stats[li].counters.passive_opens += 1;
+        self.bump(li, |c| c.passive_opens += 1); // tcp_create_openreq_child
         self.mark_proven(seg.src.addr);
         self.enqueue_accept(id, li, now, out);
         if self.lookup(seg.dst, seg.src) == Some(id) {

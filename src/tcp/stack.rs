@@ -12,6 +12,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::config::SynQueueOverflow;
 use super::listener::{AcceptPolicy, ListenSpec, Listener, ListenerStats};
+use super::ports::EphemeralPorts;
 use super::tcb::{App, ClientApp, ServerApp, Tcb, TimerKind};
 use super::{ConnId, Counters, Note, Outbox, Outcome, Reason, Role, StackConfig, TcpState, Wake};
 use crate::rng::StreamRng;
@@ -46,6 +47,8 @@ pub struct Stack {
     slots: Vec<Slot>,
     free: Vec<u32>,
     by_tuple: FxHashMap<(Endpoint, Endpoint), ConnId>,
+    /// Ports taken by active opens (`connect()`'s choice in O(1) amortised).
+    ports: EphemeralPorts,
     pub(crate) specs: Vec<ListenSpec>,
     /// Live listeners, by spec index; `None` while the host is down.
     pub(crate) listeners: Vec<Option<Listener>>,
@@ -73,6 +76,7 @@ impl Stack {
             slots: Vec::new(),
             free: Vec::new(),
             by_tuple: FxHashMap::default(),
+            ports: EphemeralPorts::default(),
             specs: Vec::new(),
             listeners: Vec::new(),
             stats: Vec::new(),
@@ -112,23 +116,42 @@ impl Stack {
     pub fn listen(&mut self, spec: ListenSpec) -> u16 {
         let idx = self.specs.len() as u16;
         self.specs.push(spec);
-        self.stats.push(ListenerStats::default());
-        let l = self.open_listener(idx as usize);
-        self.listeners.push(Some(l));
+        let (_, syn_queue_capacity, accept_queue_capacity) = self.capacities(idx as usize);
+        self.stats.push(ListenerStats {
+            syn_queue_capacity,
+            accept_queue_capacity,
+            ..ListenerStats::default()
+        });
+        // A host that is down records what its application will listen on when it comes up,
+        // but has no socket open until then.
+        let l = self.alive.then(|| self.open_listener(idx as usize));
+        self.listeners.push(l);
         idx
     }
 
-    fn open_listener(&mut self, idx: usize) -> Listener {
-        let spec = self.specs[idx];
-        let backlog = spec.backlog.min(self.cfg.somaxconn as u64);
+    /// The host is down from the start of the run (a dead host, `alive: false`): no socket
+    /// is open and every segment reaching it is lost. Call before [`Stack::listen`].
+    pub fn start_down(&mut self) {
+        self.alive = false;
+    }
+
+    /// Effective backlog and queue capacities of listener `idx`: min(backlog, somaxconn)
+    /// (Linux `__sys_listen`) and the profile's queue rules.
+    fn capacities(&self, idx: usize) -> (u64, u64, u64) {
+        let backlog = self.specs[idx].backlog.min(self.cfg.somaxconn as u64);
         let syn_queue_cap = match self.cfg.syncache {
             Some(c) => c.cache_limit as u64,
             None => self.cfg.syn_queue_rule.capacity(backlog),
         };
-        let accept_queue_cap = self.cfg.accept_queue_rule.capacity(backlog);
-        let st = &mut self.stats[idx];
-        st.syn_queue_capacity = syn_queue_cap;
-        st.accept_queue_capacity = accept_queue_cap;
+        (
+            backlog,
+            syn_queue_cap,
+            self.cfg.accept_queue_rule.capacity(backlog),
+        )
+    }
+
+    fn open_listener(&mut self, idx: usize) -> Listener {
+        let (backlog, syn_queue_cap, accept_queue_cap) = self.capacities(idx);
         self.state_counts[Role::Server as usize][TcpState::Listen.index()] += 1;
         Listener {
             backlog,
@@ -226,6 +249,9 @@ impl Stack {
             }
         };
         self.by_tuple.insert((local, remote), id);
+        if role == Role::Client {
+            self.ports.insert(local, remote);
+        }
         id
     }
 
@@ -236,7 +262,7 @@ impl Stack {
         id: ConnId,
         to: TcpState,
         reason: Reason,
-        now: SimTime,
+        _now: SimTime,
         out: &mut Outbox,
     ) {
         let (is_request, in_accept, listener) = {
@@ -276,12 +302,15 @@ impl Stack {
             Reason::HostCrash => Outcome::Aborted,
             _ => Outcome::Reset,
         };
-        self.finish_attempt(id, outcome, now, out);
+        self.finish_attempt(id, outcome, reason, out);
         let tcb = self.slots[id.0 as usize]
             .tcb
             .take()
             .expect("live connection slot");
         self.by_tuple.remove(&(tcb.local, tcb.remote));
+        if tcb.role == Role::Client {
+            self.ports.remove(tcb.local, tcb.remote);
+        }
         let slot = &mut self.slots[id.0 as usize];
         slot.generation = slot.generation.wrapping_add(1);
         self.free.push(id.0);
@@ -320,6 +349,15 @@ impl Stack {
             to,
             reason,
         });
+    }
+
+    // ------------------------------------------------------------------ counters
+
+    /// The one way to bump a counter that belongs to listener `li`: it counts on the host and
+    /// on the listener alike, so that on a host with one listener the two always agree.
+    pub(crate) fn bump(&mut self, li: usize, f: fn(&mut Counters)) {
+        f(&mut self.counters);
+        f(&mut self.stats[li].counters);
     }
 
     // ------------------------------------------------------------------ sending
@@ -643,8 +681,7 @@ impl Stack {
             // syncache_insert: a full bucket drops its oldest entry.
             if sc.buckets[b].len() as u64 >= c.bucket_limit as u64 {
                 let (victim, _) = *sc.buckets[b].front().expect("full bucket");
-                self.counters.syncache_bucket_overflow += 1;
-                self.stats[li].counters.syncache_bucket_overflow += 1;
+                self.bump(li, |c| c.syncache_bucket_overflow += 1);
                 self.close_and_free(
                     victim,
                     TcpState::Closed,
@@ -665,8 +702,7 @@ impl Stack {
                     s.generation == generation && s.tcb.as_ref().is_some_and(|t| t.is_request)
                 });
                 if live {
-                    self.counters.syn_queue_recycled += 1;
-                    self.stats[li].counters.syn_queue_recycled += 1;
+                    self.bump(li, |c| c.syn_queue_recycled += 1);
                     self.close_and_free(
                         victim,
                         TcpState::Closed,
@@ -857,28 +893,21 @@ impl Stack {
         rng: &mut StreamRng,
         out: &mut Outbox,
     ) -> Option<ConnId> {
-        let lo = self.cfg.ephemeral_port_min as u32;
-        let span = self.cfg.ephemeral_port_max as u32 - lo + 1;
-        let start = rng.random_range(0..span);
-        let mut chosen = None;
-        for i in 0..span {
-            let port = (lo + (start + i) % span) as u16;
-            let local = Endpoint {
-                addr: local_addr,
-                port,
-            };
-            if !self.by_tuple.contains_key(&(local, remote))
-                && self.listener_for_port(port).is_none()
-            {
-                chosen = Some(local);
-                break;
-            }
-        }
-        let Some(local) = chosen else {
+        let (lo, hi) = (self.cfg.ephemeral_port_min, self.cfg.ephemeral_port_max);
+        let span = hi as u32 - lo as u32 + 1;
+        let start = lo + rng.random_range(0..span) as u16;
+        let port = self.ports.choose(local_addr, remote, lo, hi, start, |p| {
+            self.listener_for_port(p).is_none()
+        });
+        let Some(local) = port.map(|port| Endpoint {
+            addr: local_addr,
+            port,
+        }) else {
             out.notes.push(Note::Outcome {
                 client: app.client,
                 attempt: app.attempt,
                 outcome: Outcome::Aborted,
+                reason: Reason::EphemeralPortsExhausted,
                 started: now,
                 connected: None,
                 syns_sent: 0,
@@ -912,7 +941,7 @@ impl Stack {
         let App::Client(a) = &mut t.app else { return };
         a.connected.get_or_insert(now);
         if a.send.is_empty() {
-            self.finish_attempt(id, Outcome::Established, now, out);
+            self.finish_attempt(id, Outcome::Established, Reason::SynAckReceived, out);
             self.client_maybe_close(id, now, out);
         } else if a.send_delay == SimDuration::ZERO {
             self.client_write(id, now, out);
@@ -946,7 +975,7 @@ impl Stack {
         let got_reply = a.sent && t.rx.len() >= a.expect_reply as usize;
         if got_reply || peer_fin {
             t.rx = Payload::EMPTY;
-            self.finish_attempt(id, Outcome::Established, now, out);
+            self.finish_attempt(id, Outcome::Established, Reason::SynAckReceived, out);
             self.client_maybe_close(id, now, out);
         }
     }
@@ -964,7 +993,7 @@ impl Stack {
         &mut self,
         id: ConnId,
         outcome: Outcome,
-        _now: SimTime,
+        reason: Reason,
         out: &mut Outbox,
     ) {
         let t = self.tcb_mut(id);
@@ -977,6 +1006,7 @@ impl Stack {
             client: a.client,
             attempt: a.attempt,
             outcome,
+            reason,
             started: a.started,
             connected: if outcome == Outcome::Established {
                 a.connected
@@ -1040,6 +1070,7 @@ impl Stack {
             }
         }
         self.by_tuple = FxHashMap::default();
+        self.ports.clear();
         self.slots.clear();
         self.free.clear();
         self.alive = false;
