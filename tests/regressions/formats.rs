@@ -77,6 +77,7 @@ fn every_trace_line_is_json_whatever_the_names() {
                 client: i as u32,
                 attempt: 3,
                 outcome: Outcome::Established,
+                reason: Reason::SynAckReceived,
                 started: SimTime::ZERO,
                 ended: t,
                 connected: Some(t),
