@@ -1094,6 +1094,30 @@ impl World {
             lc.listen_drops,
             self.drops_for_syns
         );
+        // One listener: each listener-scoped counter equals the host's (every such bump goes
+        // through one helper that counts both).
+        let listener_scoped = |c: &synsim::tcp::Counters| {
+            [
+                c.passive_opens,
+                c.listen_overflows,
+                c.listen_drops,
+                c.req_q_full_drop,
+                c.req_q_full_do_cookies,
+                c.syncookies_sent,
+                c.syncookies_recv,
+                c.syncookies_failed,
+                c.embryonic_rsts,
+                c.syn_queue_recycled,
+                c.syncache_bucket_overflow,
+                c.syncache_cache_overflow,
+            ]
+        };
+        ensure!(
+            listener_scoped(lc) == listener_scoped(&srv.counters),
+            "listener counters {:?} differ from the host's {:?}",
+            listener_scoped(lc),
+            listener_scoped(&srv.counters)
+        );
         ensure!(
             srv.counters.passive_opens == self.passive_established,
             "PassiveOpens {} but {} server connections reached ESTABLISHED",
