@@ -21,30 +21,45 @@ fn expected_words(what: &str) -> Option<String> {
     Some(w.into())
 }
 
+fn keys(path: &[Seg]) -> impl DoubleEndedIterator<Item = &str> + Clone {
+    path.iter().filter_map(|s| match s {
+        Seg::Key(k) => Some(k.as_str()),
+        Seg::Index(_) => None,
+    })
+}
+
+const LOSS: &str = "`none`, `bernoulli`, `gilbert_elliott`";
+const ACCEPT: &str = "`immediate`, `delay`, `rate`, `never`";
+const ARRIVALS: &str = "`times`, `constant`, `poisson`";
+const SPOOF: &str = "`none`, `range`, `hosts`";
+
 /// The valid values of the enum-like fields of the file format, by the name of the field (or
-/// of the tag) that holds them and, for `kind`, the section it sits in.
+/// of the tag) that holds them and the section it sits in.
 pub fn valid_values(path: &[Seg]) -> Option<&'static str> {
-    let key = path.iter().rev().find_map(|s| match s {
-        Seg::Key(k) => Some(k.as_str()),
-        Seg::Index(_) => None,
-    })?;
-    let section = path.iter().find_map(|s| match s {
-        Seg::Key(k) => Some(k.as_str()),
-        Seg::Index(_) => None,
-    });
-    let parent = path.iter().rev().filter_map(|s| match s {
-        Seg::Key(k) => Some(k.as_str()),
-        Seg::Index(_) => None,
-    });
-    let parent = parent.clone().nth(1);
+    let section = keys(path).next();
+    let mut rev = keys(path).rev();
+    let key = rev.next()?;
+    let parent = rev.next();
     Some(match (section, parent, key) {
-        (_, _, "model") => "`none`, `bernoulli`, `gilbert_elliott`",
-        (_, _, "mode") => "`immediate`, `delay`, `rate`, `never`",
+        (_, _, "model") => LOSS,
+        (_, _, "mode") => ACCEPT,
         (_, _, "app") => "`echo_upper`, `discard`, `close`",
         (_, _, "profile") => "`linux`, `freebsd`, `rfc9293`",
-        (_, Some("spoof"), "kind") => "`none`, `range`, `hosts`",
+        (_, Some("spoof"), "kind") => SPOOF,
         (Some("attackers"), _, "arrivals") => "`constant`, `poisson`",
-        (_, Some("arrivals"), "kind") => "`times`, `constant`, `poisson`",
+        (_, Some("arrivals"), "kind") => ARRIVALS,
+        _ => return None,
+    })
+}
+
+/// For a section that is an internally tagged object (`loss`, `accept`, `arrivals`, `spoof`):
+/// its tag and the tag's values.
+fn tagged(path: &[Seg]) -> Option<(&'static str, &'static str)> {
+    Some(match keys(path).next_back()? {
+        "loss" => ("model", LOSS),
+        "accept" => ("mode", ACCEPT),
+        "arrivals" => ("kind", ARRIVALS),
+        "spoof" => ("kind", SPOOF),
         _ => return None,
     })
 }
@@ -68,9 +83,15 @@ pub fn rewrite(msg: &str, path: &[Seg]) -> String {
     for head in ["invalid type: ", "invalid value: "] {
         if let Some(rest) = msg.strip_prefix(head) {
             if let Some((found, expected)) = rest.rsplit_once(", expected ") {
-                let exp = expected_for(expected, values);
+                let exp = expected_for(expected, path, values);
                 return format!("{head}{}, expected {exp}", found_words(found));
             }
+        }
+    }
+    if msg == "expected value" {
+        // serde_json's word for a value that is no enum name (`"app": 3`).
+        if let Some(v) = values {
+            return format!("expected one of {v}");
         }
     }
     if msg.starts_with("unknown variant ") {
@@ -78,14 +99,19 @@ pub fn rewrite(msg: &str, path: &[Seg]) -> String {
         return msg.replace("unknown variant", "unknown value");
     }
     if let Some(rest) = msg.strip_prefix("expected ") {
-        return format!("expected {}", expected_for(rest, values));
+        return format!("expected {}", expected_for(rest, path, values));
     }
     scrub(msg)
 }
 
-fn expected_for(expected: &str, values: Option<&str>) -> String {
+fn expected_for(expected: &str, path: &[Seg], values: Option<&str>) -> String {
     if let Some(w) = expected_words(expected) {
         return w;
+    }
+    if expected.starts_with("internally tagged enum") {
+        if let Some((tag, v)) = tagged(path) {
+            return format!("an object with `{tag}` one of {v}");
+        }
     }
     let enum_like = expected.starts_with("internally tagged enum")
         || expected.starts_with("enum ")
@@ -93,11 +119,7 @@ fn expected_for(expected: &str, values: Option<&str>) -> String {
         || expected == "variant identifier";
     if enum_like {
         if let Some(v) = values {
-            return if expected.starts_with("internally tagged") {
-                format!("an object whose tag is one of {v}")
-            } else {
-                format!("one of {v}")
-            };
+            return format!("one of {v}");
         }
         return "one of the documented values".into();
     }
