@@ -21,8 +21,9 @@ use rand_chacha::ChaCha8Rng;
 
 use synsim::net::HostId;
 use synsim::report::Recorder;
-use synsim::scenario::{self, Scenario};
+use synsim::scenario;
 use synsim::sim::{EventQueue, NoObserver, Simulation};
+use synsim::spec::Scenario;
 use synsim::time::SimTime;
 
 fn main() {

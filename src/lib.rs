@@ -21,8 +21,11 @@
 //!   engine, arrival processes, and the [`sim::Observer`] trait through which everything that
 //!   happens is reported.
 //!
+//! - [`spec`]: the validated scenario types (hosts, listeners, clients, attackers, network,
+//!   charts) that `sim` and `report` run on; no file format in them.
+//!
 //! Thin shell:
-//! - [`scenario`]: JSON in, validated once into domain types; errors carry the JSON path and
+//! - [`scenario`]: JSON in, validated once into [`spec`] types; errors carry the JSON path and
 //!   line/column.
 //! - [`report`]: metrics folded while running, `summary.json`, `timeline.csv`, `events.jsonl`,
 //!   all written atomically.
@@ -44,6 +47,7 @@ pub mod report;
 pub mod rng;
 pub mod scenario;
 pub mod sim;
+pub mod spec;
 pub mod tcp;
 pub mod time;
 pub mod wire;

@@ -19,7 +19,7 @@ fn tmp(name: &str) -> PathBuf {
     d
 }
 
-fn run(scn: &synsim::scenario::Scenario, dir: &Path, charts: bool) {
+fn run(scn: &synsim::spec::Scenario, dir: &Path, charts: bool) {
     let opts = RunOptions {
         out_dir: dir.to_path_buf(),
         trace: false,

@@ -219,7 +219,7 @@ fn event_budget_stops_cleanly_without_output() {
             "1000",
         ],
         &out,
-        &["above max_events = 1000", "--max-events"],
+        &["above --max-events 1000", "--max-events"],
     );
     let _ = fs::remove_dir_all(&d);
 }

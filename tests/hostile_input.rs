@@ -17,8 +17,9 @@ use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::{Map, Value, json};
 
 use synsim::report::{self, Recorder};
-use synsim::scenario::{self, Scenario};
+use synsim::scenario;
 use synsim::sim::{SimError, Simulation};
+use synsim::spec::Scenario;
 
 const SHIPPED: [&str; 7] = [
     "handshake",

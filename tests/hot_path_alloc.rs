@@ -34,7 +34,7 @@ static GLOBAL: Counting = Counting;
 fn steady_state_flood_does_not_allocate_per_event() {
     let mut scn = common::load("bench_flood");
     // Few distinct spoofed sources, so the address table stops growing during the warm-up.
-    scn.attackers[0].spoof = synsim::scenario::Spoof::Range {
+    scn.attackers[0].spoof = synsim::spec::Spoof::Range {
         base: "198.18.0.0".parse().unwrap(),
         count: 256,
     };

@@ -11,7 +11,7 @@ use synsim::sim::Fate;
 use synsim::tcp::{Outcome, Reason, TcpState};
 use synsim::time::NS_PER_MS;
 
-fn build(v: serde_json::Value) -> synsim::scenario::Scenario {
+fn build(v: serde_json::Value) -> synsim::spec::Scenario {
     scenario::parse(&v.to_string(), "t.json", "t").unwrap_or_else(|e| panic!("{e}"))
 }
 

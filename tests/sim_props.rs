@@ -18,8 +18,9 @@ use proptest::test_runner::FileFailurePersistence;
 use serde_json::{Value, json};
 
 use synsim::net::{HostId, Network};
-use synsim::scenario::{self, Scenario};
+use synsim::scenario;
 use synsim::sim::{Fate, Observer, OutcomeRecord, Sample, Simulation};
+use synsim::spec::Scenario;
 use synsim::tcp::{Reason, Role, TcpState};
 use synsim::time::SimTime;
 use synsim::wire::{Flags, Packet};
@@ -581,7 +582,7 @@ proptest! {
         let b = outputs(&scn, &tmp_dir("b"));
         let r = same_files(&a, &b);
         prop_assert!(r.is_ok(), "seed {}: {}", g.seed, r.unwrap_err());
-        let echoed = parse(&scn.understood);
+        let echoed = parse(&serde_json::from_str(&scn.echo).unwrap());
         let c = outputs(&echoed, &tmp_dir("c"));
         let r = same_files(&a, &c);
         prop_assert!(r.is_ok(), "seed {}: rerun of the echoed scenario: {}", g.seed, r.unwrap_err());

@@ -102,12 +102,12 @@ fn run(cli: Cli) -> Result<(), String> {
         return Ok(());
     }
     let path = cli.scenario.expect("clap requires SCENARIO");
-    let mut scn =
-        scenario::load_with_max_events(&path, cli.max_events).map_err(|e| e.to_string())?;
-    if let Some(s) = cli.seed {
-        scn.seed = s;
-        scn.understood["seed"] = Value::from(s);
-    }
+    let load = scenario::LoadOptions {
+        max_events: cli.max_events,
+        seed: cli.seed,
+        ..scenario::LoadOptions::default()
+    };
+    let scn = scenario::load_with(&path, &load).map_err(|e| e.to_string())?;
     let out_dir = cli
         .out
         .clone()

@@ -26,13 +26,84 @@ pub fn render(path: &[Seg]) -> String {
     if s.is_empty() { "(root)".into() } else { s }
 }
 
+/// Parses a path rendered as `a.b[2].c` (serde_path_to_error's form) back into segments.
+pub fn parse_path(s: &str) -> Vec<Seg> {
+    let mut out = Vec::new();
+    for part in s.split('.').filter(|p| !p.is_empty()) {
+        let mut rest = part;
+        if let Some(i) = rest.find('[') {
+            if i > 0 {
+                out.push(Seg::Key(rest[..i].into()));
+            }
+            rest = &rest[i..];
+            while let Some(r) = rest.strip_prefix('[') {
+                let Some(close) = r.find(']') else { break };
+                match r[..close].parse() {
+                    Ok(n) => out.push(Seg::Index(n)),
+                    Err(_) => out.push(Seg::Key(r[..close].into())),
+                }
+                rest = &r[close + 1..];
+            }
+        } else {
+            out.push(Seg::Key(rest.into()));
+        }
+    }
+    out
+}
+
 /// Line and column (1-based) of the value at `path`, or of its deepest existing ancestor.
 pub fn line_col(src: &str, path: &[Seg]) -> (usize, usize) {
-    let off = locate(src.as_bytes(), path);
-    let before = &src.as_bytes()[..off.min(src.len())];
-    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let col = before.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+    line_col_at(src, locate(src.as_bytes(), path))
+}
+
+/// Line and column (1-based, column in bytes like serde_json's) of a byte offset.
+pub fn line_col_at(src: &str, off: usize) -> (usize, usize) {
+    line_col_bytes(src.as_bytes(), off)
+}
+
+/// [`line_col_at`] over bytes that may not be UTF-8.
+pub fn line_col_bytes(b: &[u8], off: usize) -> (usize, usize) {
+    let before = &b[..off.min(b.len())];
+    let line = before.iter().filter(|&&c| c == b'\n').count() + 1;
+    let col = before.iter().rev().take_while(|&&c| c != b'\n').count() + 1;
     (line, col)
+}
+
+/// Byte offset of serde_json's (line, column) position (column 0: the line's start).
+pub fn offset_of(src: &str, line: usize, column: usize) -> usize {
+    let b = src.as_bytes();
+    let mut start = 0;
+    let mut l = 1;
+    while l < line {
+        match b[start..].iter().position(|&c| c == b'\n') {
+            Some(i) => start += i + 1,
+            None => return b.len(),
+        }
+        l += 1;
+    }
+    (start + column.saturating_sub(1)).min(b.len())
+}
+
+/// Byte offset of the value at `path`, or `None` if the path is not in the text.
+pub fn find(src: &str, path: &[Seg]) -> Option<usize> {
+    let b = src.as_bytes();
+    let mut i = ws(b, 0);
+    for (n, seg) in path.iter().enumerate() {
+        let found = locate_at(b, i, &path[n..n + 1]);
+        if found == ws(b, i) {
+            return None; // fell back to the parent
+        }
+        // `locate_at` returns a key's offset for the last segment of an object path: step to
+        // its value for the next segment.
+        i = match seg {
+            Seg::Key(_) => {
+                let (after_key, _) = string(b, found);
+                ws(b, ws(b, after_key) + 1)
+            }
+            Seg::Index(_) => found,
+        };
+    }
+    Some(i)
 }
 
 fn ws(b: &[u8], mut i: usize) -> usize {

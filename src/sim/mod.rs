@@ -18,7 +18,7 @@ use rustc_hash::FxHashMap;
 
 use crate::net::{AddrTable, HostId, NetDrop, Network, Route};
 use crate::rng::{RngStreams, StreamRng};
-use crate::scenario::{Scenario, Spoof};
+use crate::spec::{Scenario, Spoof};
 use crate::tcp::listener::ListenSpec;
 use crate::tcp::tcb::{App, ClientApp};
 use crate::tcp::{Note, Outbox, Outcome, Reason, Role, Stack, TcpState, Wake};

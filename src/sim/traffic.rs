@@ -1,7 +1,7 @@
 //! Arrival processes: when legitimate clients open connections and attackers send SYNs.
 
 use crate::rng::{StreamRng, exponential};
-use crate::scenario::Arrivals;
+use crate::spec::Arrivals;
 use crate::time::{NS_PER_S, SimDuration, SimTime};
 
 /// Yields arrival times one by one from its own random stream.

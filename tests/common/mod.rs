@@ -5,8 +5,9 @@ use std::path::PathBuf;
 
 use synsim::net::{HostId, Network};
 use synsim::report::Recorder;
-use synsim::scenario::{self, Scenario};
+use synsim::scenario;
 use synsim::sim::{Fate, Observer, OutcomeRecord, RunStats, Simulation};
+use synsim::spec::Scenario;
 use synsim::tcp::{Reason, Role, TcpState};
 use synsim::time::SimTime;
 use synsim::wire::Packet;

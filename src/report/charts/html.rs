@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-use crate::scenario::Scenario;
+use crate::spec::Scenario;
 
 /// Escapes text for HTML content and attribute values.
 fn esc(s: &str) -> String {

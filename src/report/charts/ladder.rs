@@ -22,8 +22,8 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{Chart, DrawResult, FONT, state_color, title};
 use crate::net::{HostId, Network};
-use crate::scenario::Scenario;
 use crate::sim::Fate;
+use crate::spec::Scenario;
 use crate::tcp::{Role, TcpState};
 use crate::time::SimTime;
 use crate::wire::{Endpoint, Flags, IcmpCode, Packet};

@@ -33,8 +33,8 @@ use serde_json::Value;
 use super::output::OutputDir;
 use super::{Recorder, RunError};
 use crate::net::{HostId, Network};
-use crate::scenario::Scenario;
 use crate::sim::{Fate, Observer, OutcomeRecord, Sample};
+use crate::spec::Scenario;
 use crate::tcp::{Outcome, Reason, Role, TcpState};
 use crate::time::SimTime;
 use crate::wire::Packet;
@@ -201,7 +201,7 @@ pub(crate) struct Windows {
 
 impl Windows {
     fn of(scn: &Scenario) -> Windows {
-        use crate::scenario::Arrivals;
+        use crate::spec::Arrivals;
         let end = scn.duration.as_secs_f64();
         let mut attacks: Vec<(f64, f64)> = scn
             .attackers

@@ -1,0 +1,68 @@
+//! The named entities of a scenario: hosts, listeners, clients and attackers.
+
+use std::net::{IpAddr, SocketAddr};
+
+use super::Arrivals;
+use crate::net::HostId;
+use crate::tcp::listener::AcceptPolicy;
+use crate::tcp::tcb::ServerApp;
+use crate::tcp::{Profile, StackConfig};
+use crate::time::{SimDuration, SimTime};
+
+/// A validated host. Its name follows the scenario name rule (ASCII letters, digits, `_`, `-`,
+/// `.`; no `/`), so names built from it, such as random-stream names, are unambiguous.
+#[derive(Clone, Debug)]
+pub struct HostSpec {
+    pub name: String,
+    pub addrs: Vec<IpAddr>,
+    pub profile: Profile,
+    pub stack: StackConfig,
+    pub alive: bool,
+    /// (crash time, restart time).
+    pub crashes: Vec<(SimTime, Option<SimTime>)>,
+}
+
+/// A listening socket; identified by `host:port` (unique per scenario).
+#[derive(Clone, Debug)]
+pub struct ListenerSpec {
+    pub host: HostId,
+    pub port: u16,
+    pub backlog: u64,
+    pub accept: AcceptPolicy,
+    pub app: ServerApp,
+}
+
+/// A client workload: connection attempts to `target`, each with an optional exchange.
+#[derive(Clone, Debug)]
+pub struct ClientSpec {
+    pub name: String,
+    pub host: HostId,
+    pub addr: IpAddr,
+    pub target: SocketAddr,
+    pub arrivals: Arrivals,
+    pub send: Vec<u8>,
+    pub send_delay: SimDuration,
+    pub expect_reply: bool,
+    pub close: bool,
+}
+
+/// Where an attacker's SYNs claim to come from.
+#[derive(Clone, Debug)]
+pub enum Spoof {
+    /// The attacker's own address.
+    Own,
+    /// `count` consecutive addresses from `base`; the range ends within the address space.
+    Range { base: IpAddr, count: u64 },
+    /// The addresses of these hosts.
+    Hosts(Vec<HostId>),
+}
+
+/// A SYN flood.
+#[derive(Clone, Debug)]
+pub struct AttackerSpec {
+    pub name: String,
+    pub host: HostId,
+    pub target: SocketAddr,
+    pub arrivals: Arrivals,
+    pub spoof: Spoof,
+}

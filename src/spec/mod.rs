@@ -1,0 +1,58 @@
+//! Validated scenario types: what the engine and the reports run on.
+//!
+//! The loader (`crate::scenario`) turns a file into a [`Scenario`] and checks every rule once;
+//! these types carry no trace of the file format (no JSON values, no raw serde structs), so
+//! `sim` and `report` depend on this module and never on the loader.
+
+mod arrivals;
+mod entities;
+
+pub use arrivals::Arrivals;
+pub use entities::{AttackerSpec, ClientSpec, HostSpec, ListenerSpec, Spoof};
+
+use crate::net::{DropRule, HostId, IcmpSpec, PathSpec};
+use crate::time::SimDuration;
+
+/// The network between the hosts.
+#[derive(Clone, Debug)]
+pub struct NetworkSpec {
+    /// Every path not listed in `paths`.
+    pub default_path: PathSpec,
+    /// Per-direction paths (`both_ways` already expanded into two entries).
+    pub paths: Vec<((HostId, HostId), PathSpec)>,
+    pub rules: Vec<DropRule>,
+    /// ICMP host-unreachable for addresses nobody owns, if enabled.
+    pub icmp: Option<IcmpSpec>,
+}
+
+/// Chart settings (sizes in pixels, ladder diagram limits).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChartSpec {
+    pub width_px: u32,
+    pub height_px: u32,
+    /// Connections drawn in the ladder diagram.
+    pub ladder_connections: u32,
+    /// Segments drawn in the ladder diagram at most.
+    pub ladder_max_segments: u32,
+}
+
+/// A scenario ready to run.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    pub seed: u64,
+    pub duration: SimDuration,
+    pub sample_interval: SimDuration,
+    pub max_events: u64,
+    pub hosts: Vec<HostSpec>,
+    pub network: NetworkSpec,
+    pub listeners: Vec<ListenerSpec>,
+    pub clients: Vec<ClientSpec>,
+    pub attackers: Vec<AttackerSpec>,
+    pub charts: ChartSpec,
+    /// The scenario as understood, every default filled in, as compact JSON text: an opaque
+    /// echo for the reports (summary.json's `scenario`), never read by the model. It is the
+    /// loader's output, so it already carries overrides such as a `--seed` given to the loader.
+    pub echo: String,
+}
