@@ -4,7 +4,7 @@ use synsim::scenario;
 use synsim::sim::{NoObserver, Simulation};
 use synsim::tcp::TcpState;
 
-fn load(name: &str) -> synsim::scenario::Scenario {
+fn load(name: &str) -> synsim::spec::Scenario {
     let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("scenarios")
         .join(name);
