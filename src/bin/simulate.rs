@@ -8,7 +8,7 @@ use std::time::Instant;
 use clap::Parser;
 use serde_json::Value;
 
-use synsim::report::{self, RunOptions};
+use synsim::report::{self, RunOptions, Summary};
 use synsim::scenario;
 use synsim::tcp::{Outcome, Profile};
 
@@ -163,72 +163,75 @@ fn peak_rss_kib() -> Option<u64> {
         .ok()
 }
 
-fn print_summary(s: &Value, out: &std::path::Path, secs: f64) {
-    let name = s["scenario_name"].as_str().unwrap_or("?");
+/// A float as summary.json writes it (`5000.0`, `0.25`).
+fn json_f64(v: f64) -> String {
+    serde_json::to_string(&v).unwrap_or_else(|_| "null".into())
+}
+
+fn print_summary(s: &Summary, out: &std::path::Path, secs: f64) {
     println!(
-        "synsim: {name} (seed {}, {} ms simulated, {} events, {:.2} s wall)",
-        s["seed"], s["duration_ms"], s["events"], secs
+        "synsim: {} (seed {}, {} ms simulated, {} events, {:.2} s wall)",
+        s.scenario_name,
+        s.seed,
+        json_f64(s.duration_ms),
+        s.events,
+        secs
     );
-    let o = &s["outcomes"];
-    let attempts = s["attempts"].as_u64().unwrap_or(0);
+    let o = &s.outcomes;
     println!(
-        "  attempts {attempts}: established {}, refused {}, unreachable {}, timed out {}, reset {}, aborted {}, unfinished {}",
-        o["established"],
-        o["refused"],
-        o["unreachable"],
-        o["timed_out"],
-        o["reset"],
-        o["aborted"],
-        o["unfinished"]
+        "  attempts {}: established {}, refused {}, unreachable {}, timed out {}, reset {}, aborted {}, unfinished {}",
+        s.attempts,
+        o.established,
+        o.refused,
+        o.unreachable,
+        o.timed_out,
+        o.reset,
+        o.aborted,
+        o.unfinished.unwrap_or(0)
     );
-    if let Some(r) = s["success_rate"].as_f64() {
+    if let Some(r) = s.success_rate {
         println!("  success rate {:.1} %", r * 100.0);
     }
-    let l = &s["connect_latency_ms"];
-    if l["count"].as_u64().unwrap_or(0) > 0 {
-        let f = |k: &str| l[k].as_f64().map_or("-".to_string(), |v| format!("{v:.3}"));
+    let l = &s.connect_latency_ms;
+    if l.count > 0 {
+        let f = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3}"));
         println!(
             "  connect latency ms: p50 {}  p90 {}  p99 {}  max {}",
-            f("p50"),
-            f("p90"),
-            f("p99"),
-            f("max")
+            f(l.p50),
+            f(l.p90),
+            f(l.p99),
+            f(l.max)
         );
     }
-    for li in s["listeners"].as_array().into_iter().flatten() {
+    for li in &s.listeners {
         println!(
             "  listener {}:{} backlog {}: SYN queue peak {}/{}, accept queue peak {}/{}, accepted {}",
-            li["host"].as_str().unwrap_or("?"),
-            li["port"],
-            li["backlog"],
-            li["syn_queue_peak"],
-            li["syn_queue_capacity"],
-            li["accept_queue_peak"],
-            li["accept_queue_capacity"],
-            li["accepted"]
+            li.host,
+            li.port,
+            li.backlog,
+            li.syn_queue_peak,
+            li.syn_queue_capacity,
+            li.accept_queue_peak,
+            li.accept_queue_capacity,
+            li.accepted
         );
     }
-    if let Some(d) = s["drops_by_reason"].as_object() {
-        if !d.is_empty() {
-            let mut v: Vec<(&String, u64)> = d
-                .iter()
-                .map(|(k, v)| (k, v.as_u64().unwrap_or(0)))
-                .collect();
-            v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-            let parts: Vec<String> = v.iter().take(6).map(|(k, n)| format!("{k} {n}")).collect();
-            println!("  drops by reason: {}", parts.join(", "));
-        }
+    if !s.drops_by_reason.is_empty() {
+        let mut v: Vec<(&String, u64)> = s.drops_by_reason.iter().map(|(k, v)| (k, *v)).collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        let parts: Vec<String> = v.iter().take(6).map(|(k, n)| format!("{k} {n}")).collect();
+        println!("  drops by reason: {}", parts.join(", "));
     }
-    let c = &s["counters"];
+    let c = |k: &str| s.counters.get(k).copied().unwrap_or(0);
     println!(
         "  counters: ListenDrops {} ListenOverflows {} TCPReqQFullDrop {} SyncookiesSent {} SyncookiesRecv {} TCPSynRetrans {} OutRsts {}",
-        c["ListenDrops"],
-        c["ListenOverflows"],
-        c["TCPReqQFullDrop"],
-        c["SyncookiesSent"],
-        c["SyncookiesRecv"],
-        c["TCPSynRetrans"],
-        c["OutRsts"]
+        c("ListenDrops"),
+        c("ListenOverflows"),
+        c("TCPReqQFullDrop"),
+        c("SyncookiesSent"),
+        c("SyncookiesRecv"),
+        c("TCPSynRetrans"),
+        c("OutRsts")
     );
     println!("  output: {}", out.display());
 }

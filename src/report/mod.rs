@@ -7,21 +7,21 @@
 pub mod charts;
 pub mod histogram;
 pub mod output;
+pub mod summary;
 pub mod timeline;
 pub mod trace;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde_json::{Value, json};
-
 use crate::net::{HostId, Network};
 use crate::scenario::Scenario;
 use crate::sim::{Fate, Observer, OutcomeRecord, RunStats, Sample, SimError, Simulation};
-use crate::tcp::{Counters, Outcome, Reason, Role, TcpState};
+use crate::tcp::{Outcome, Reason, Role, TcpState};
 use crate::time::SimTime;
 use crate::wire::Packet;
 use histogram::Histogram;
+pub use summary::Summary;
 
 impl<O: Observer> Observer for Option<O> {
     fn packet(&mut self, t: SimTime, f: Fate, p: &Packet, n: &Network) {
@@ -174,137 +174,6 @@ impl Observer for Recorder {
     }
 }
 
-fn ns_to_ms(v: Option<u64>) -> Value {
-    match v {
-        Some(ns) => json!(ns as f64 / 1e6),
-        None => Value::Null,
-    }
-}
-
-/// Counters that describe a listener (the rest are host-wide).
-const LISTENER_COUNTERS: [&str; 13] = [
-    "PassiveOpens",
-    "AttemptFails",
-    "ListenOverflows",
-    "ListenDrops",
-    "TCPReqQFullDrop",
-    "TCPReqQFullDoCookies",
-    "SyncookiesSent",
-    "SyncookiesRecv",
-    "SyncookiesFailed",
-    "EmbryonicRsts",
-    "SynQueueRecycled",
-    "SyncacheBucketOverflow",
-    "SyncacheCacheOverflow",
-];
-
-fn outcome_map(counts: &[u64; 6]) -> Value {
-    let mut m = serde_json::Map::new();
-    for o in Outcome::ALL {
-        m.insert(o.name().into(), json!(counts[o as usize]));
-    }
-    Value::Object(m)
-}
-
-fn counters_json(c: &Counters) -> Value {
-    let mut m = serde_json::Map::new();
-    for (k, v) in c.entries() {
-        m.insert(k.into(), json!(v));
-    }
-    Value::Object(m)
-}
-
-/// Builds `summary.json`.
-pub fn summary(scn: &Scenario, sim: &Simulation, rec: &Recorder, stats: &RunStats) -> Value {
-    let mut outcomes = outcome_map(&rec.outcomes);
-    outcomes["unfinished"] = json!(stats.unfinished_attempts);
-    let attempts = stats.attempts_started;
-    let h = &rec.connect_latency;
-    let mut clients = serde_json::Map::new();
-    for (i, c) in scn.clients.iter().enumerate() {
-        let n: u64 = rec.per_client[i].iter().sum();
-        clients.insert(
-            c.name.clone(),
-            json!({"outcomes": outcome_map(&rec.per_client[i]), "finished_attempts": n}),
-        );
-    }
-    let mut listeners = Vec::new();
-    for (i, &(host, li)) in sim.listener_refs().iter().enumerate() {
-        let st = &sim.stack(host).listener_stats()[li];
-        let spec = &scn.listeners[i];
-        let all = counters_json(&st.counters);
-        let listener_counters: serde_json::Map<String, Value> = LISTENER_COUNTERS
-            .iter()
-            .map(|k| ((*k).to_string(), all[*k].clone()))
-            .collect();
-        listeners.push(json!({
-            "host": scn.hosts[host.0 as usize].name,
-            "port": spec.port,
-            "backlog": spec.backlog,
-            "syn_queue_capacity": st.syn_queue_capacity,
-            "syn_queue_peak": st.syn_queue_peak,
-            "accept_queue_capacity": st.accept_queue_capacity,
-            "accept_queue_peak": st.accept_queue_peak,
-            "accepted": st.accepted,
-            "counters": listener_counters,
-        }));
-    }
-    let mut total = Counters::default();
-    let mut hosts = serde_json::Map::new();
-    for (i, hs) in scn.hosts.iter().enumerate() {
-        let c = &sim.stack(HostId(i as u32)).counters;
-        total.add(c);
-        hosts.insert(
-            hs.name.clone(),
-            json!({"profile": hs.profile.name(), "counters": counters_json(c)}),
-        );
-    }
-    let drops: serde_json::Map<String, Value> = rec
-        .drops()
-        .iter()
-        .map(|(k, v)| ((*k).to_string(), json!(v)))
-        .collect();
-    json!({
-        "synsim_version": env!("CARGO_PKG_VERSION"),
-        "scenario_name": scn.name,
-        "description": scn.description,
-        "seed": scn.seed,
-        "duration_ms": scn.duration.as_ms_f64(),
-        "events": stats.events,
-        "attempts": attempts,
-        "outcomes": outcomes,
-        "success_rate": if attempts == 0 { Value::Null } else { json!(rec.count(Outcome::Established) as f64 / attempts as f64) },
-        "connect_latency_ms": {
-            "count": h.count(),
-            "exact": h.is_exact(),
-            "min": ns_to_ms(h.min_ns()),
-            "p50": ns_to_ms(h.quantile_ns(0.50)),
-            "p90": ns_to_ms(h.quantile_ns(0.90)),
-            "p99": ns_to_ms(h.quantile_ns(0.99)),
-            "max": ns_to_ms(h.max_ns()),
-        },
-        "clients": clients,
-        "listeners": listeners,
-        "counters": counters_json(&total),
-        "hosts": hosts,
-        "drops_by_reason": drops,
-        "packets": {
-            "sent": rec.packets_sent,
-            "delivered": rec.packets_delivered,
-            "dropped_in_network": rec.packets_dropped_network,
-            "discarded_by_hosts": rec.packets_discarded_hosts,
-            "in_flight_at_end": stats.packets_in_flight,
-        },
-        "engine": {
-            "peak_live_connections": stats.peak_live_connections,
-            "peak_packets_in_flight": stats.peak_packets_in_flight,
-            "peak_queued_events": stats.peak_queued_events,
-            "state_changes": rec.state_changes,
-        },
-        "scenario": scn.understood,
-    })
-}
-
 /// Every file a run may write; a run removes the ones it did not write this time.
 pub const OUTPUT_FILES: [&str; 12] = [
     "summary.json",
@@ -332,7 +201,7 @@ pub struct RunOptions {
 
 /// What a finished run produced.
 pub struct RunReport {
-    pub summary: Value,
+    pub summary: Summary,
     pub stats: RunStats,
     pub recorder: Recorder,
     pub files: Vec<PathBuf>,
@@ -409,10 +278,8 @@ fn run_into(
         }
         None => 0,
     };
-    let summary = summary(scn, &sim, &rec, &stats);
-    let mut text = serde_json::to_string_pretty(&summary).expect("summary serialises");
-    text.push('\n');
-    dir.write("summary.json", text.as_bytes())?;
+    let summary = Summary::new(scn, &sim, &rec, &stats);
+    dir.write("summary.json", summary.to_json().as_bytes())?;
     if let Some(col) = &collector {
         charts::write_charts(scn, &summary, &rec, col, dir)?;
     }

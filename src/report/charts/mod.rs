@@ -28,10 +28,9 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
-use serde_json::Value;
 
 use super::output::OutputDir;
-use super::{Recorder, RunError};
+use super::{Recorder, RunError, Summary};
 use crate::net::{HostId, Network};
 use crate::scenario::Scenario;
 use crate::sim::{Fate, Observer, OutcomeRecord, Sample};
@@ -447,7 +446,7 @@ impl Observer for ChartCollector {
 /// Draws every chart (SVG and PNG) and `index.html` into `dir`.
 pub fn write_charts(
     scn: &Scenario,
-    summary: &Value,
+    summary: &Summary,
     rec: &Recorder,
     col: &ChartCollector,
     dir: &mut OutputDir,

@@ -4,32 +4,24 @@
 use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
-use serde_json::Value;
 
 use super::series::Point;
 use super::{
     Chart, DrawResult, LineItem, TimeUnit, Windows, line_legend, state_color, time_panel, title,
 };
+use crate::report::Summary;
 use crate::tcp::TcpState;
 
 /// Width reserved right of each panel for its legend.
 const LEGEND_W: u32 = 250;
 
-/// (SYN queue capacity, accept queue capacity) per listener, from `summary.json`.
-pub(crate) fn capacities(summary: &Value) -> Vec<(u64, u64)> {
-    summary["listeners"]
-        .as_array()
-        .map(|ls| {
-            ls.iter()
-                .map(|l| {
-                    (
-                        l["syn_queue_capacity"].as_u64().unwrap_or(0),
-                        l["accept_queue_capacity"].as_u64().unwrap_or(0),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+/// (SYN queue capacity, accept queue capacity) per listener.
+pub(crate) fn capacities(summary: &Summary) -> Vec<(u64, u64)> {
+    summary
+        .listeners
+        .iter()
+        .map(|l| (l.syn_queue_capacity, l.accept_queue_capacity))
+        .collect()
 }
 
 pub(crate) struct QueuesChart<'a> {
