@@ -25,6 +25,7 @@ fn run(scn: &synsim::scenario::Scenario, dir: &Path, charts: bool) {
         trace: false,
         charts,
         max_events: None,
+        ..Default::default()
     };
     run_to_dir(scn, &opts).unwrap_or_else(|e| panic!("{}: {e}", scn.name));
 }

@@ -1,9 +1,11 @@
 //! Everything a run writes: the metrics folded while it runs ([`Recorder`]), `summary.json`,
 //! `timeline.csv`, the optional `events.jsonl` trace, and the charts.
 //!
-//! [`run_to_dir`] is the whole pipeline the CLI uses: simulate with every observer attached,
-//! then write the files atomically (see [`output::OutputDir`]).
+//! [`run_to_dir`] is the whole pipeline the CLI uses: check the output budget ([`budget`]),
+//! simulate with every observer attached, then commit the files all or nothing (see
+//! [`output::OutputDir`]). `summary.json` is the typed [`Summary`].
 
+pub mod budget;
 pub mod charts;
 pub mod histogram;
 pub mod output;
@@ -13,6 +15,8 @@ pub mod trace;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::net::{HostId, Network};
 use crate::scenario::Scenario;
@@ -197,7 +201,29 @@ pub struct RunOptions {
     pub trace: bool,
     pub charts: bool,
     pub max_events: Option<u64>,
+    /// Budget for all the files of the run, checked against an estimate before running
+    /// (see [`budget`]); default [`budget::DEFAULT_MAX_OUTPUT_BYTES`].
+    pub max_output_bytes: u64,
+    /// Set to non-zero (by a signal handler, say) to stop the run: it ends with
+    /// [`RunError::Interrupted`] and writes nothing. Polled every [`CANCEL_POLL_EVENTS`] events.
+    pub cancel: Option<Arc<AtomicUsize>>,
 }
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            out_dir: PathBuf::from("output"),
+            trace: false,
+            charts: true,
+            max_events: None,
+            max_output_bytes: budget::DEFAULT_MAX_OUTPUT_BYTES,
+            cancel: None,
+        }
+    }
+}
+
+/// Events between two looks at [`RunOptions::cancel`].
+pub const CANCEL_POLL_EVENTS: u64 = 1024;
 
 /// What a finished run produced.
 pub struct RunReport {
@@ -216,6 +242,13 @@ pub enum RunError {
     Sim(#[from] SimError),
     #[error("drawing charts failed: {0}")]
     Charts(String),
+    /// Refused before running: the estimated output exceeds the budget.
+    #[error("{0}")]
+    OutputBudget(String),
+    /// Stopped through [`RunOptions::cancel`]; `at` is the simulated time of the first event
+    /// not processed (none if the simulation had finished and the files were being written).
+    #[error("interrupted{}", .at.map_or(String::new(), |t| format!(" at t = {t} of simulated time")))]
+    Interrupted { at: Option<SimTime> },
 }
 
 /// Listener labels `host:port`, in scenario order.
@@ -226,20 +259,52 @@ pub fn listener_labels(scn: &Scenario) -> Vec<String> {
         .collect()
 }
 
-/// Simulates `scn` and writes every output file into `opts.out_dir`, atomically.
+/// Simulates `scn` and writes every output file into `opts.out_dir`, all or nothing (see
+/// [`output::OutputDir`]). A run whose files would exceed the output budget is refused
+/// before anything is created.
 pub fn run_to_dir(scn: &Scenario, opts: &RunOptions) -> Result<RunReport, RunError> {
-    let mut dir = output::OutputDir::create(&opts.out_dir)?;
-    let result = run_into(scn, opts, &mut dir);
-    match result {
-        Ok(mut rep) => {
-            rep.files = dir.commit(&OUTPUT_FILES)?;
-            Ok(rep)
-        }
-        Err(e) => {
-            dir.abandon();
-            Err(e)
+    budget::check(scn, opts.trace, opts.charts, opts.max_output_bytes)
+        .map_err(RunError::OutputBudget)?;
+    let mut dir = output::OutputDir::create(&opts.out_dir, &OUTPUT_FILES)?;
+    // On an error the temporaries go when `dir` is dropped.
+    let mut rep = run_into(scn, opts, &mut dir)?;
+    if cancelled(opts) {
+        return Err(RunError::Interrupted { at: None });
+    }
+    rep.files = dir.commit(&OUTPUT_FILES)?;
+    Ok(rep)
+}
+
+fn cancelled(opts: &RunOptions) -> bool {
+    opts.cancel
+        .as_ref()
+        .is_some_and(|c| c.load(Ordering::Relaxed) != 0)
+}
+
+/// Runs `sim` to its end, looking at `opts.cancel` every [`CANCEL_POLL_EVENTS`] events.
+/// The same events in the same order as [`Simulation::run`], which takes the final samples.
+fn drive<O: Observer>(
+    sim: &mut Simulation,
+    obs: &mut O,
+    opts: &RunOptions,
+) -> Result<RunStats, RunError> {
+    if opts.cancel.is_some() {
+        let mut n = 0u64;
+        while sim.step(obs)? {
+            n += 1;
+            if n % CANCEL_POLL_EVENTS == 0 && cancelled(opts) {
+                // The engine has no clock accessor: a zero budget makes the next step report
+                // the time of the event it would have processed.
+                sim.set_max_events(sim.events());
+                let at = match sim.step(obs) {
+                    Err(SimError::Budget { at, .. }) => Some(at),
+                    _ => None,
+                };
+                return Err(RunError::Interrupted { at });
+            }
         }
     }
+    Ok(sim.run(obs)?)
 }
 
 fn run_into(
@@ -267,7 +332,7 @@ fn run_into(
         Recorder::new(scn.clients.len()),
         ((timeline, trace), collector),
     );
-    let stats = sim.run(&mut obs)?;
+    let stats = drive(&mut sim, &mut obs, opts)?;
     let (rec, ((timeline, trace), collector)) = obs;
     timeline.finish()?;
     let trace_lines = match trace {
@@ -281,6 +346,9 @@ fn run_into(
     let summary = Summary::new(scn, &sim, &rec, &stats);
     dir.write("summary.json", summary.to_json().as_bytes())?;
     if let Some(col) = &collector {
+        if cancelled(opts) {
+            return Err(RunError::Interrupted { at: None });
+        }
         charts::write_charts(scn, &summary, &rec, col, dir)?;
     }
     Ok(RunReport {
