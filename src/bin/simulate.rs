@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use clap::Parser;
-use signal_hook::flag;
 use serde_json::Value;
+use signal_hook::flag;
 
 use synsim::report::{self, RunError, RunOptions, RunReport, Summary};
 use synsim::scenario;
@@ -223,7 +223,11 @@ fn print_stats(out: &mut impl Write, rep: &RunReport, sim_s: f64, secs: f64) -> 
         "  peak live connections {}",
         rep.stats.peak_live_connections
     )?;
-    writeln!(out, "  peak queued events    {}", rep.stats.peak_queued_events)?;
+    writeln!(
+        out,
+        "  peak queued events    {}",
+        rep.stats.peak_queued_events
+    )?;
     if let Some(kb) = peak_rss_kib() {
         writeln!(out, "  peak RSS              {:.1} MiB", kb as f64 / 1024.0)?;
     }
@@ -281,7 +285,7 @@ fn print_summary(
     if l.count > 0 {
         let f = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3}"));
         writeln!(
-        w,
+            w,
             "  connect latency ms: p50 {}  p90 {}  p99 {}  max {}",
             f(l.p50),
             f(l.p90),
@@ -291,7 +295,7 @@ fn print_summary(
     }
     for li in &s.listeners {
         writeln!(
-        w,
+            w,
             "  listener {}:{} backlog {}: SYN queue peak {}/{}, accept queue peak {}/{}, accepted {}",
             li.host,
             li.port,

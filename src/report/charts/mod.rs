@@ -15,6 +15,7 @@
 
 mod html;
 pub mod ladder;
+mod ladder_draw;
 mod outcomes;
 mod queues;
 pub mod series;
@@ -487,7 +488,7 @@ pub fn write_charts(
         duration_s: scn.duration.as_secs_f64(),
     };
     emit("outcomes", render(&outcomes, w, h))?;
-    let ladder = ladder::LadderChart::new(scn, &col.ladder);
+    let ladder = ladder_draw::LadderChart::new(scn, &scn.name, &col.ladder);
     emit("ladder", render(&ladder, w, h))?;
     let page = html::page(scn, summary, &svgs);
     dir.write("index.html", page.as_bytes())?;
