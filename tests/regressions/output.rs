@@ -69,7 +69,10 @@ fn start_long(scn: &Path, out: &Path) -> Child {
         .spawn()
         .unwrap();
     let t0 = Instant::now();
-    while !temporaries(out).iter().any(|n| n.starts_with(".synsim-run-")) {
+    while !temporaries(out)
+        .iter()
+        .any(|n| n.starts_with(".synsim-run-"))
+    {
         assert!(t0.elapsed() < Duration::from_secs(20), "run did not start");
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -95,7 +98,12 @@ fn signal_and_wait(mut child: Child, sig: &str) -> (Option<i32>, String) {
         std::thread::sleep(Duration::from_millis(20));
     };
     let mut err = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
     (status.code(), err)
 }
 
@@ -106,7 +114,11 @@ fn a_commit_that_cannot_finish_changes_nothing_and_leaves_no_temporaries() {
     let d = tmp("blocked");
     let out = d.join("o");
     let o = out.to_str().unwrap();
-    assert!(simulate(&[&shipped("handshake"), "--out", o, "-q"]).status.success());
+    assert!(
+        simulate(&[&shipped("handshake"), "--out", o, "-q"])
+            .status
+            .success()
+    );
     fs::write(out.join("timeline.csv"), "previous run\n").unwrap();
     fs::remove_file(out.join("summary.json")).unwrap();
     fs::create_dir(out.join("summary.json")).unwrap();
@@ -148,13 +160,21 @@ fn a_symlink_planted_at_a_temporary_name_is_not_followed() {
     fs::create_dir_all(&out).unwrap();
     let victim = d.join("victim.txt");
     fs::write(&victim, "precious").unwrap();
-    for name in [".summary.json.tmp", ".timeline.csv.tmp", ".synsim-write-probe.tmp"] {
+    for name in [
+        ".summary.json.tmp",
+        ".timeline.csv.tmp",
+        ".synsim-write-probe.tmp",
+    ] {
         std::os::unix::fs::symlink(&victim, out.join(name)).unwrap();
     }
     let r = simulate(&[&shipped("handshake"), "--out", out.to_str().unwrap(), "-q"]);
     assert!(r.status.success(), "{}", stderr(&r));
     assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
-    assert!(!fs::symlink_metadata(out.join("summary.json")).unwrap().is_symlink());
+    assert!(
+        !fs::symlink_metadata(out.join("summary.json"))
+            .unwrap()
+            .is_symlink()
+    );
     assert_eq!(temporaries(&out), Vec::<String>::new());
     let _ = fs::remove_dir_all(&d);
 }
@@ -172,7 +192,10 @@ fn a_second_run_into_a_busy_directory_fails_at_once_and_sigterm_stops_the_first(
     assert!(t0.elapsed() < Duration::from_secs(5));
     assert_eq!(second.status.code(), Some(1));
     let e = stderr(&second);
-    assert!(e.contains("in use by another run") && e.contains(out.to_str().unwrap()), "{e}");
+    assert!(
+        e.contains("in use by another run") && e.contains(out.to_str().unwrap()),
+        "{e}"
+    );
     let (code, err) = signal_and_wait(first, "-TERM");
     assert_eq!(code, Some(143), "{err}");
     assert!(
@@ -193,7 +216,11 @@ fn sigint_stops_the_run_and_keeps_the_previous_files() {
     let d = tmp("sigint");
     let out = d.join("o");
     let o = out.to_str().unwrap();
-    assert!(simulate(&[&shipped("handshake"), "--out", o, "-q"]).status.success());
+    assert!(
+        simulate(&[&shipped("handshake"), "--out", o, "-q"])
+            .status
+            .success()
+    );
     let before = fs::read(out.join("summary.json")).unwrap();
     let scn = long_scenario(&d);
     let (code, err) = signal_and_wait(start_long(&scn, &out), "-INT");
@@ -209,7 +236,11 @@ fn sigint_stops_the_run_and_keeps_the_previous_files() {
 fn a_closed_stdout_is_a_normal_exit() {
     let d = tmp("pipe");
     let mut child = bin()
-        .args([&shipped("handshake"), "--out", d.join("o").to_str().unwrap()])
+        .args([
+            &shipped("handshake"),
+            "--out",
+            d.join("o").to_str().unwrap(),
+        ])
         .args(["--stats"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
