@@ -1,10 +1,10 @@
 //! The output directory, committed all-or-nothing.
 //!
-//! A run locks the directory (an exclusive, non-blocking `flock` on the directory itself, so
-//! no lock file is left behind), removes what a killed run left, and writes every file into a
-//! private temporary directory inside it, `.synsim-run-<pid>-<n>/`, created with `mkdir`
-//! (which fails on any existing path, a symlink included); the files in it are created with
-//! `O_EXCL` (`create_new`). Only when every file is complete does [`OutputDir::commit`] move
+//! A run locks the directory (an exclusive, non-blocking `flock` on the directory itself,
+//! through `fs4`, so no lock file is left behind), removes what a killed run left, and writes
+//! every file into a private temporary directory inside it, `.synsim-run-<pid>-<n>/`, created
+//! with `mkdir` (which fails on any existing path, a symlink included); the files in it are
+//! created with `O_EXCL` (`create_new`). Only when every file is complete does [`OutputDir::commit`] move
 //! them into place; a failure before or during that leaves the previous run's files as they
 //! were and removes every temporary. Dropping an [`OutputDir`] without committing removes the
 //! temporaries too (an error, an interruption or a panic).
@@ -79,9 +79,10 @@ impl OutputDir {
     pub fn create(dir: &Path, owned: &[&str]) -> io::Result<OutputDir> {
         fs::create_dir_all(dir).map_err(|e| named(e, "cannot create output directory", dir))?;
         let lock = File::open(dir).map_err(|e| named(e, "cannot open output directory", dir))?;
-        match lock.try_lock() {
+        // fs4 rather than std's File::try_lock, which needs Rust 1.89 (rust-version is 1.85).
+        match fs4::FileExt::try_lock(&lock) {
             Ok(()) => {}
-            Err(fs::TryLockError::WouldBlock) => {
+            Err(fs4::TryLockError::WouldBlock) => {
                 return Err(io::Error::new(
                     io::ErrorKind::WouldBlock,
                     format!(
@@ -91,7 +92,7 @@ impl OutputDir {
                     ),
                 ));
             }
-            Err(fs::TryLockError::Error(e)) => {
+            Err(fs4::TryLockError::Error(e)) => {
                 return Err(named(e, "cannot lock output directory", dir));
             }
         }
