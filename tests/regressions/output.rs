@@ -62,7 +62,7 @@ fn long_scenario(dir: &Path) -> PathBuf {
 /// Starts the long scenario into `out` and waits until it is running (its private temporary
 /// directory exists).
 fn start_long(scn: &Path, out: &Path) -> Child {
-    let child = bin()
+    let mut child = bin()
         .args([scn.to_str().unwrap(), "--out", out.to_str().unwrap()])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -73,7 +73,11 @@ fn start_long(scn: &Path, out: &Path) -> Child {
         .iter()
         .any(|n| n.starts_with(".synsim-run-"))
     {
-        assert!(t0.elapsed() < Duration::from_secs(20), "run did not start");
+        if t0.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the run did not start");
+        }
         std::thread::sleep(Duration::from_millis(20));
     }
     child
