@@ -25,6 +25,7 @@ fn run(scn: &synsim::spec::Scenario, dir: &Path, charts: bool) {
         trace: false,
         charts,
         max_events: None,
+        ..Default::default()
     };
     run_to_dir(scn, &opts).unwrap_or_else(|e| panic!("{}: {e}", scn.name));
 }
@@ -126,6 +127,55 @@ fn no_charts_writes_no_chart_files() {
         .collect();
     names.sort();
     assert_eq!(names, ["summary.json", "timeline.csv"]);
+    let _ = fs::remove_dir_all(&dir);
+}
+
+/// 10 000 listeners used to draw a 194 MB queues.svg: the chart draws the first 8 and names
+/// the rest as left out.
+#[test]
+fn many_listeners_draw_a_bounded_queues_chart() {
+    let listeners: Vec<String> = (0..10_000)
+        .map(|i| format!(r#"{{"host": "s", "port": {}}}"#, 1000 + i))
+        .collect();
+    let text = format!(
+        r#"{{"duration_ms": 1000, "sample_interval_ms": 100,
+  "hosts": [{{"name": "c", "addrs": ["10.0.0.1"]}}, {{"name": "s", "addrs": ["10.0.0.2"]}}],
+  "listeners": [{}],
+  "clients": [{{"name": "w", "host": "c", "target": "10.0.0.2:1000",
+               "arrivals": {{"kind": "times", "times_ms": [0]}}}}]}}"#,
+        listeners.join(",")
+    );
+    let scn = synsim::scenario::parse(&text, "<test>", "wide").unwrap();
+    let dir = tmp("wide");
+    let t0 = std::time::Instant::now();
+    run(&scn, &dir, true);
+    let svg = fs::read_to_string(dir.join("queues.svg")).unwrap();
+    assert!(svg.len() < 2_000_000, "queues.svg is {} bytes", svg.len());
+    assert!(svg.contains("+ 9992 more listeners not drawn"));
+    assert!(svg.contains("s:1007 SYN queue") && !svg.contains("s:1008 SYN queue"));
+    roxmltree::Document::parse(&svg).unwrap();
+    assert!(t0.elapsed().as_secs() < 60, "took {:?}", t0.elapsed());
+    let _ = fs::remove_dir_all(&dir);
+}
+
+/// A 3 MB scenario name took 103 s to draw: titles now cut it at 80 characters; the page
+/// shows it whole.
+#[test]
+fn a_huge_scenario_name_is_cut_in_titles_and_costs_nothing() {
+    let mut scn = load("handshake");
+    scn.name = "n".repeat(3_000_000);
+    let dir = tmp("longname");
+    let t0 = std::time::Instant::now();
+    run(&scn, &dir, true);
+    assert!(t0.elapsed().as_secs() < 20, "took {:?}", t0.elapsed());
+    let cut = format!("{}\u{2026}", "n".repeat(80));
+    for chart in CHARTS {
+        let svg = fs::read_to_string(dir.join(format!("{chart}.svg"))).unwrap();
+        assert!(svg.contains(&cut), "{chart}");
+        assert!(!svg.contains(&"n".repeat(81)), "{chart}");
+    }
+    let page = fs::read_to_string(dir.join("index.html")).unwrap();
+    assert!(page.contains(&scn.name));
     let _ = fs::remove_dir_all(&dir);
 }
 

@@ -39,6 +39,7 @@ fn help_and_version() {
         "--trace",
         "--no-charts",
         "--explain-profile",
+        "--max-output-bytes",
     ] {
         assert!(out.contains(flag), "help lacks {flag}");
     }

@@ -116,8 +116,8 @@ fn run_small(mut scn: Scenario, with_report: bool, tally: &Tally) {
             assert_eq!(stats.past_pushes, 0);
             assert_eq!(stats.illegal_transitions, 0);
             if with_report {
-                let s = report::summary(&scn, &sim, &rec, &stats);
-                serde_json::to_vec(&s).unwrap();
+                let s = report::Summary::new(&scn, &sim, &rec, &stats);
+                serde_json::from_str::<Value>(&s.to_json()).unwrap();
                 tally.reported.fetch_add(1, Ordering::Relaxed);
             }
         }
@@ -718,3 +718,9 @@ fn cli_never_panics() {
         panic!("{e}");
     }
 }
+
+// ---------------------------------------------------------------------------------- outputs
+
+// Every output file of fuzzed runs re-parsed.
+#[path = "hostile_input/outputs.rs"]
+mod outputs;

@@ -1,14 +1,18 @@
 //! `simulate SCENARIO.json [--out DIR] [--seed N] [--trace]`: runs a synsim scenario and writes
 //! summary.json, timeline.csv (and events.jsonl, charts) into the output directory.
 
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use clap::Parser;
 use serde_json::Value;
+use signal_hook::flag;
 
-use synsim::report::{self, RunOptions};
+use synsim::report::{self, RunError, RunOptions, RunReport, Summary};
 use synsim::scenario;
 use synsim::tcp::{Outcome, Profile};
 
@@ -41,6 +45,12 @@ struct Cli {
     /// Override the scenario's event budget (max_events).
     #[arg(long, value_name = "N")]
     max_events: Option<u64>,
+    /// Refuse a scenario file larger than N bytes [default: 16 MiB].
+    #[arg(long, value_name = "N")]
+    max_scenario_bytes: Option<u64>,
+    /// Refuse a run whose files would exceed N bytes in all (estimated before running).
+    #[arg(long, value_name = "N", default_value_t = report::budget::DEFAULT_MAX_OUTPUT_BYTES)]
+    max_output_bytes: u64,
     /// Print engine statistics: events, events/s, simulated seconds per wall second, peak memory.
     #[arg(long)]
     stats: bool,
@@ -52,102 +62,179 @@ struct Cli {
     quiet: bool,
 }
 
-fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(msg) => {
-            eprintln!("error: {msg}");
-            ExitCode::FAILURE
+/// How the CLI ends when it does not succeed.
+enum Fail {
+    /// A user-facing error: printed, exit 1.
+    Error(String),
+    /// Stopped by SIGINT or SIGTERM: the message is printed, exit 128 + signal.
+    Interrupted { signal: i32, message: String },
+    /// Standard output was closed (`simulate x.json | head -1`): a normal, quiet end.
+    ClosedStdout,
+}
+
+impl From<io::Error> for Fail {
+    fn from(e: io::Error) -> Self {
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            Fail::ClosedStdout
+        } else {
+            Fail::Error(format!("cannot print: {e}"))
         }
     }
 }
 
-fn run(cli: Cli) -> Result<(), String> {
-    if let Some(p) = &cli.explain_profile {
-        let profile = Profile::parse(p)
-            .ok_or_else(|| format!("unknown profile {p:?} (linux, freebsd, rfc9293)"))?;
-        let v = serde_json::to_value(profile.config()).expect("config serialises");
-        println!(
-            "profile {} (every knob can be overridden per host under \"stack\"):",
-            profile.name()
-        );
-        if let Value::Object(m) = v {
-            let width = m.keys().map(|k| k.len()).max().unwrap_or(0);
-            for (k, v) in m {
-                println!("  {k:width$}  {v}");
-            }
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) | Err(Fail::ClosedStdout) => ExitCode::SUCCESS,
+        Err(Fail::Error(msg)) => {
+            let _ = writeln!(io::stderr(), "error: {msg}");
+            ExitCode::FAILURE
         }
-        let cfg = profile.config();
-        let secs = |v: &[u64]| {
-            v.iter()
-                .map(|ms| format!("{}", *ms as f64 / 1000.0))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        let (syns, give_up) = cfg.syn_schedule_ms();
-        println!(
-            "connect to a silent peer: SYNs at {} s; ETIMEDOUT at {} s (limits: {} retransmissions, {} ms)",
-            secs(&syns),
-            give_up as f64 / 1000.0,
-            cfg.effective_syn_max_retransmissions(),
-            cfg.effective_syn_give_up_ms()
-        );
-        let (acks, expiry) = cfg.synack_schedule_ms();
-        println!(
-            "half-open entry nobody answers: SYN-ACKs at {} s; expires at {} s (before pruning)",
-            secs(&acks),
-            expiry as f64 / 1000.0
-        );
-        return Ok(());
+        Err(Fail::Interrupted { signal, message }) => {
+            let _ = writeln!(io::stderr(), "{message}");
+            ExitCode::from((128 + signal) as u8)
+        }
     }
-    let path = cli.scenario.expect("clap requires SCENARIO");
+}
+
+/// Makes SIGINT and SIGTERM set the returned flag to the signal's number, so the run stops at
+/// its next poll and removes its temporaries. A second signal terminates at once.
+fn catch_signals() -> Result<Arc<AtomicUsize>, Fail> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let which = Arc::new(AtomicUsize::new(0));
+    let again = Arc::new(AtomicBool::new(false));
+    for sig in [SIGINT, SIGTERM] {
+        let r = flag::register_conditional_default(sig, Arc::clone(&again))
+            .and_then(|_| flag::register(sig, Arc::clone(&again)))
+            .and_then(|_| flag::register_usize(sig, Arc::clone(&which), sig as usize));
+        r.map_err(|e| Fail::Error(format!("cannot install a signal handler: {e}")))?;
+    }
+    Ok(which)
+}
+
+fn run(cli: Cli) -> Result<(), Fail> {
+    let mut out = io::stdout().lock();
+    if let Some(p) = &cli.explain_profile {
+        return explain_profile(&mut out, p);
+    }
+    let path = cli.scenario.clone().expect("clap requires SCENARIO");
     let load = scenario::LoadOptions {
         max_events: cli.max_events,
         seed: cli.seed,
-        ..scenario::LoadOptions::default()
+        max_file_bytes: cli
+            .max_scenario_bytes
+            .unwrap_or(scenario::LoadOptions::default().max_file_bytes),
     };
-    let scn = scenario::load_with(&path, &load).map_err(|e| e.to_string())?;
+    let scn = scenario::load_with(&path, &load).map_err(|e| Fail::Error(e.to_string()))?;
     let out_dir = cli
         .out
         .clone()
         .unwrap_or_else(|| report::default_out_dir(&path));
+    let signal = catch_signals()?;
     let opts = RunOptions {
         out_dir: out_dir.clone(),
         trace: cli.trace,
         charts: !cli.no_charts,
         max_events: cli.max_events,
+        max_output_bytes: cli.max_output_bytes,
+        cancel: Some(Arc::clone(&signal)),
     };
     let wall = Instant::now();
-    let rep = report::run_to_dir(&scn, &opts).map_err(|e| e.to_string())?;
+    let rep = report::run_to_dir(&scn, &opts).map_err(|e| match e {
+        RunError::Interrupted { at } => {
+            let when = match at {
+                Some(t) => format!("at t = {t} of simulated time"),
+                None => "while writing its files".to_string(),
+            };
+            Fail::Interrupted {
+                signal: signal.load(Ordering::Relaxed) as i32,
+                message: format!(
+                    "interrupted: run of {} into {} stopped {when}; no files written",
+                    scn.name,
+                    out_dir.display()
+                ),
+            }
+        }
+        e => Fail::Error(e.to_string()),
+    })?;
     // Wall time of the whole run: building the simulation, simulating, writing the files.
     let secs = wall.elapsed().as_secs_f64();
     if !cli.quiet {
-        print_summary(&rep.summary, &out_dir, secs);
+        print_summary(&mut out, &rep.summary, &out_dir, secs)?;
     }
     if cli.stats {
-        let ev = rep.stats.events as f64;
-        println!("engine:");
-        println!("  events processed      {}", rep.stats.events);
-        println!("  wall time             {:.3} s", secs);
-        println!("  events per second     {:.0}", ev / secs.max(1e-9));
-        println!(
-            "  simulated s / wall s  {:.1}",
-            scn.duration.as_secs_f64() / secs.max(1e-9)
-        );
-        let established = rep.recorder.count(Outcome::Established);
-        println!(
-            "  established / wall s  {:.0} ({established} connections)",
-            established as f64 / secs.max(1e-9)
-        );
-        println!(
-            "  peak live connections {}",
-            rep.stats.peak_live_connections
-        );
-        println!("  peak queued events    {}", rep.stats.peak_queued_events);
-        if let Some(kb) = peak_rss_kib() {
-            println!("  peak RSS              {:.1} MiB", kb as f64 / 1024.0);
+        print_stats(&mut out, &rep, scn.duration.as_secs_f64(), secs)?;
+    }
+    Ok(())
+}
+
+fn explain_profile(out: &mut impl Write, p: &str) -> Result<(), Fail> {
+    let profile = Profile::parse(p)
+        .ok_or_else(|| Fail::Error(format!("unknown profile {p:?} (linux, freebsd, rfc9293)")))?;
+    let v = serde_json::to_value(profile.config()).expect("config serialises");
+    writeln!(
+        out,
+        "profile {} (every knob can be overridden per host under \"stack\"):",
+        profile.name()
+    )?;
+    if let Value::Object(m) = v {
+        let width = m.keys().map(|k| k.len()).max().unwrap_or(0);
+        for (k, v) in m {
+            writeln!(out, "  {k:width$}  {v}")?;
         }
+    }
+    let cfg = profile.config();
+    let secs = |v: &[u64]| {
+        v.iter()
+            .map(|ms| format!("{}", *ms as f64 / 1000.0))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (syns, give_up) = cfg.syn_schedule_ms();
+    writeln!(
+        out,
+        "connect to a silent peer: SYNs at {} s; ETIMEDOUT at {} s (limits: {} retransmissions, {} ms)",
+        secs(&syns),
+        give_up as f64 / 1000.0,
+        cfg.effective_syn_max_retransmissions(),
+        cfg.effective_syn_give_up_ms()
+    )?;
+    let (acks, expiry) = cfg.synack_schedule_ms();
+    writeln!(
+        out,
+        "half-open entry nobody answers: SYN-ACKs at {} s; expires at {} s (before pruning)",
+        secs(&acks),
+        expiry as f64 / 1000.0
+    )?;
+    Ok(())
+}
+
+fn print_stats(out: &mut impl Write, rep: &RunReport, sim_s: f64, secs: f64) -> io::Result<()> {
+    let ev = rep.stats.events as f64;
+    let wall = secs.max(1e-9);
+    writeln!(out, "engine:")?;
+    writeln!(out, "  events processed      {}", rep.stats.events)?;
+    writeln!(out, "  wall time             {secs:.3} s")?;
+    writeln!(out, "  events per second     {:.0}", ev / wall)?;
+    writeln!(out, "  simulated s / wall s  {:.1}", sim_s / wall)?;
+    let established = rep.recorder.count(Outcome::Established);
+    writeln!(
+        out,
+        "  established / wall s  {:.0} ({established} connections)",
+        established as f64 / wall
+    )?;
+    writeln!(
+        out,
+        "  peak live connections {}",
+        rep.stats.peak_live_connections
+    )?;
+    writeln!(
+        out,
+        "  peak queued events    {}",
+        rep.stats.peak_queued_events
+    )?;
+    if let Some(kb) = peak_rss_kib() {
+        writeln!(out, "  peak RSS              {:.1} MiB", kb as f64 / 1024.0)?;
     }
     Ok(())
 }
@@ -163,72 +250,85 @@ fn peak_rss_kib() -> Option<u64> {
         .ok()
 }
 
-fn print_summary(s: &Value, out: &std::path::Path, secs: f64) {
-    let name = s["scenario_name"].as_str().unwrap_or("?");
-    println!(
-        "synsim: {name} (seed {}, {} ms simulated, {} events, {:.2} s wall)",
-        s["seed"], s["duration_ms"], s["events"], secs
-    );
-    let o = &s["outcomes"];
-    let attempts = s["attempts"].as_u64().unwrap_or(0);
-    println!(
-        "  attempts {attempts}: established {}, refused {}, unreachable {}, timed out {}, reset {}, aborted {}, unfinished {}",
-        o["established"],
-        o["refused"],
-        o["unreachable"],
-        o["timed_out"],
-        o["reset"],
-        o["aborted"],
-        o["unfinished"]
-    );
-    if let Some(r) = s["success_rate"].as_f64() {
-        println!("  success rate {:.1} %", r * 100.0);
+/// A float as summary.json writes it (`5000.0`, `0.25`).
+fn json_f64(v: f64) -> String {
+    serde_json::to_string(&v).unwrap_or_else(|_| "null".into())
+}
+
+fn print_summary(
+    w: &mut impl Write,
+    s: &Summary,
+    out: &std::path::Path,
+    secs: f64,
+) -> io::Result<()> {
+    writeln!(
+        w,
+        "synsim: {} (seed {}, {} ms simulated, {} events, {:.2} s wall)",
+        s.scenario_name,
+        s.seed,
+        json_f64(s.duration_ms),
+        s.events,
+        secs
+    )?;
+    let o = &s.outcomes;
+    writeln!(
+        w,
+        "  attempts {}: established {}, refused {}, unreachable {}, timed out {}, reset {}, aborted {}, unfinished {}",
+        s.attempts,
+        o.established,
+        o.refused,
+        o.unreachable,
+        o.timed_out,
+        o.reset,
+        o.aborted,
+        o.unfinished.unwrap_or(0)
+    )?;
+    if let Some(r) = s.success_rate {
+        writeln!(w, "  success rate {:.1} %", r * 100.0)?;
     }
-    let l = &s["connect_latency_ms"];
-    if l["count"].as_u64().unwrap_or(0) > 0 {
-        let f = |k: &str| l[k].as_f64().map_or("-".to_string(), |v| format!("{v:.3}"));
-        println!(
+    let l = &s.connect_latency_ms;
+    if l.count > 0 {
+        let f = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3}"));
+        writeln!(
+            w,
             "  connect latency ms: p50 {}  p90 {}  p99 {}  max {}",
-            f("p50"),
-            f("p90"),
-            f("p99"),
-            f("max")
-        );
+            f(l.p50),
+            f(l.p90),
+            f(l.p99),
+            f(l.max)
+        )?;
     }
-    for li in s["listeners"].as_array().into_iter().flatten() {
-        println!(
+    for li in &s.listeners {
+        writeln!(
+            w,
             "  listener {}:{} backlog {}: SYN queue peak {}/{}, accept queue peak {}/{}, accepted {}",
-            li["host"].as_str().unwrap_or("?"),
-            li["port"],
-            li["backlog"],
-            li["syn_queue_peak"],
-            li["syn_queue_capacity"],
-            li["accept_queue_peak"],
-            li["accept_queue_capacity"],
-            li["accepted"]
-        );
+            li.host,
+            li.port,
+            li.backlog,
+            li.syn_queue_peak,
+            li.syn_queue_capacity,
+            li.accept_queue_peak,
+            li.accept_queue_capacity,
+            li.accepted
+        )?;
     }
-    if let Some(d) = s["drops_by_reason"].as_object() {
-        if !d.is_empty() {
-            let mut v: Vec<(&String, u64)> = d
-                .iter()
-                .map(|(k, v)| (k, v.as_u64().unwrap_or(0)))
-                .collect();
-            v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-            let parts: Vec<String> = v.iter().take(6).map(|(k, n)| format!("{k} {n}")).collect();
-            println!("  drops by reason: {}", parts.join(", "));
-        }
+    if !s.drops_by_reason.is_empty() {
+        let mut v: Vec<(&String, u64)> = s.drops_by_reason.iter().map(|(k, v)| (k, *v)).collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        let parts: Vec<String> = v.iter().take(6).map(|(k, n)| format!("{k} {n}")).collect();
+        writeln!(w, "  drops by reason: {}", parts.join(", "))?;
     }
-    let c = &s["counters"];
-    println!(
+    let c = |k: &str| s.counters.get(k).copied().unwrap_or(0);
+    writeln!(
+        w,
         "  counters: ListenDrops {} ListenOverflows {} TCPReqQFullDrop {} SyncookiesSent {} SyncookiesRecv {} TCPSynRetrans {} OutRsts {}",
-        c["ListenDrops"],
-        c["ListenOverflows"],
-        c["TCPReqQFullDrop"],
-        c["SyncookiesSent"],
-        c["SyncookiesRecv"],
-        c["TCPSynRetrans"],
-        c["OutRsts"]
-    );
-    println!("  output: {}", out.display());
+        c("ListenDrops"),
+        c("ListenOverflows"),
+        c("TCPReqQFullDrop"),
+        c("SyncookiesSent"),
+        c("SyncookiesRecv"),
+        c("TCPSynRetrans"),
+        c("OutRsts")
+    )?;
+    writeln!(w, "  output: {}", out.display())
 }

@@ -1,27 +1,31 @@
 //! Everything a run writes: the metrics folded while it runs ([`Recorder`]), `summary.json`,
 //! `timeline.csv`, the optional `events.jsonl` trace, and the charts.
 //!
-//! [`run_to_dir`] is the whole pipeline the CLI uses: simulate with every observer attached,
-//! then write the files atomically (see [`output::OutputDir`]).
+//! [`run_to_dir`] is the whole pipeline the CLI uses: check the output budget ([`budget`]),
+//! simulate with every observer attached, then commit the files all or nothing (see
+//! [`output::OutputDir`]). `summary.json` is the typed [`Summary`].
 
+pub mod budget;
 pub mod charts;
 pub mod histogram;
 pub mod output;
+pub mod summary;
 pub mod timeline;
 pub mod trace;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-
-use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::net::{HostId, Network};
 use crate::sim::{Fate, Observer, OutcomeRecord, RunStats, Sample, SimError, Simulation};
 use crate::spec::Scenario;
-use crate::tcp::{Counters, Outcome, Reason, Role, TcpState};
+use crate::tcp::{Outcome, Reason, Role, TcpState};
 use crate::time::SimTime;
 use crate::wire::Packet;
 use histogram::Histogram;
+pub use summary::Summary;
 
 impl<O: Observer> Observer for Option<O> {
     fn packet(&mut self, t: SimTime, f: Fate, p: &Packet, n: &Network) {
@@ -181,139 +185,6 @@ impl Observer for Recorder {
     }
 }
 
-fn ns_to_ms(v: Option<u64>) -> Value {
-    match v {
-        Some(ns) => json!(ns as f64 / 1e6),
-        None => Value::Null,
-    }
-}
-
-/// Counters that describe a listener (the rest are host-wide).
-const LISTENER_COUNTERS: [&str; 13] = [
-    "PassiveOpens",
-    "AttemptFails",
-    "ListenOverflows",
-    "ListenDrops",
-    "TCPReqQFullDrop",
-    "TCPReqQFullDoCookies",
-    "SyncookiesSent",
-    "SyncookiesRecv",
-    "SyncookiesFailed",
-    "EmbryonicRsts",
-    "SynQueueRecycled",
-    "SyncacheBucketOverflow",
-    "SyncacheCacheOverflow",
-];
-
-fn outcome_map(counts: &[u64; 6]) -> Value {
-    let mut m = serde_json::Map::new();
-    for o in Outcome::ALL {
-        m.insert(o.name().into(), json!(counts[o as usize]));
-    }
-    Value::Object(m)
-}
-
-fn counters_json(c: &Counters) -> Value {
-    let mut m = serde_json::Map::new();
-    for (k, v) in c.entries() {
-        m.insert(k.into(), json!(v));
-    }
-    Value::Object(m)
-}
-
-/// Builds `summary.json`.
-pub fn summary(scn: &Scenario, sim: &Simulation, rec: &Recorder, stats: &RunStats) -> Value {
-    let mut outcomes = outcome_map(&rec.outcomes);
-    outcomes["unfinished"] = json!(stats.unfinished_attempts);
-    let attempts = stats.attempts_started;
-    let h = &rec.connect_latency;
-    let mut clients = serde_json::Map::new();
-    for (i, c) in scn.clients.iter().enumerate() {
-        let n: u64 = rec.per_client[i].iter().sum();
-        clients.insert(
-            c.name.clone(),
-            json!({"outcomes": outcome_map(&rec.per_client[i]), "finished_attempts": n}),
-        );
-    }
-    let mut listeners = Vec::new();
-    for (i, &(host, li)) in sim.listener_refs().iter().enumerate() {
-        let st = &sim.stack(host).listener_stats()[li];
-        let spec = &scn.listeners[i];
-        let all = counters_json(&st.counters);
-        let listener_counters: serde_json::Map<String, Value> = LISTENER_COUNTERS
-            .iter()
-            .map(|k| ((*k).to_string(), all[*k].clone()))
-            .collect();
-        listeners.push(json!({
-            "host": scn.hosts[host.0 as usize].name,
-            "port": spec.port,
-            "backlog": spec.backlog,
-            "syn_queue_capacity": st.syn_queue_capacity,
-            "syn_queue_peak": st.syn_queue_peak,
-            "accept_queue_capacity": st.accept_queue_capacity,
-            "accept_queue_peak": st.accept_queue_peak,
-            "accepted": st.accepted,
-            "counters": listener_counters,
-        }));
-    }
-    let mut total = Counters::default();
-    let mut hosts = serde_json::Map::new();
-    for (i, hs) in scn.hosts.iter().enumerate() {
-        let c = &sim.stack(HostId(i as u32)).counters;
-        total.add(c);
-        hosts.insert(
-            hs.name.clone(),
-            json!({"profile": hs.profile.name(), "counters": counters_json(c)}),
-        );
-    }
-    let drops: serde_json::Map<String, Value> = rec
-        .drops()
-        .iter()
-        .map(|(k, v)| ((*k).to_string(), json!(v)))
-        .collect();
-    json!({
-        "synsim_version": env!("CARGO_PKG_VERSION"),
-        "scenario_name": scn.name,
-        "description": scn.description,
-        "seed": scn.seed,
-        "duration_ms": scn.duration.as_ms_f64(),
-        "events": stats.events,
-        "attempts": attempts,
-        "outcomes": outcomes,
-        "success_rate": if attempts == 0 { Value::Null } else { json!(rec.count(Outcome::Established) as f64 / attempts as f64) },
-        "connect_latency_ms": {
-            "count": h.count(),
-            "exact": h.is_exact(),
-            "min": ns_to_ms(h.min_ns()),
-            "p50": ns_to_ms(h.quantile_ns(0.50)),
-            "p90": ns_to_ms(h.quantile_ns(0.90)),
-            "p99": ns_to_ms(h.quantile_ns(0.99)),
-            "max": ns_to_ms(h.max_ns()),
-        },
-        "clients": clients,
-        "listeners": listeners,
-        "counters": counters_json(&total),
-        "hosts": hosts,
-        "drops_by_reason": drops,
-        "packets": {
-            "sent": rec.packets_sent,
-            "delivered": rec.packets_delivered,
-            "dropped_in_network": rec.packets_dropped_network,
-            "discarded_by_hosts": rec.packets_discarded_hosts,
-            "in_flight_at_end": stats.packets_in_flight,
-        },
-        "engine": {
-            "peak_live_connections": stats.peak_live_connections,
-            "peak_packets_in_flight": stats.peak_packets_in_flight,
-            "peak_queued_events": stats.peak_queued_events,
-            "state_changes": rec.state_changes,
-        },
-        // The loader's echo is compact JSON text; serde_json parses its own output back into
-        // the very same value (float_roundtrip), so the bytes written are unchanged.
-        "scenario": serde_json::from_str::<Value>(&scn.echo).expect("the scenario echo is JSON"),
-    })
-}
-
 /// Every file a run may write; a run removes the ones it did not write this time.
 pub const OUTPUT_FILES: [&str; 12] = [
     "summary.json",
@@ -337,11 +208,33 @@ pub struct RunOptions {
     pub trace: bool,
     pub charts: bool,
     pub max_events: Option<u64>,
+    /// Budget for all the files of the run, checked against an estimate before running
+    /// (see [`budget`]); default [`budget::DEFAULT_MAX_OUTPUT_BYTES`].
+    pub max_output_bytes: u64,
+    /// Set to non-zero (by a signal handler, say) to stop the run: it ends with
+    /// [`RunError::Interrupted`] and writes nothing. Polled every [`CANCEL_POLL_EVENTS`] events.
+    pub cancel: Option<Arc<AtomicUsize>>,
 }
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            out_dir: PathBuf::from("output"),
+            trace: false,
+            charts: true,
+            max_events: None,
+            max_output_bytes: budget::DEFAULT_MAX_OUTPUT_BYTES,
+            cancel: None,
+        }
+    }
+}
+
+/// Events between two looks at [`RunOptions::cancel`].
+pub const CANCEL_POLL_EVENTS: u64 = 1024;
 
 /// What a finished run produced.
 pub struct RunReport {
-    pub summary: Value,
+    pub summary: Summary,
     pub stats: RunStats,
     pub recorder: Recorder,
     pub files: Vec<PathBuf>,
@@ -356,6 +249,13 @@ pub enum RunError {
     Sim(#[from] SimError),
     #[error("drawing charts failed: {0}")]
     Charts(String),
+    /// Refused before running: the estimated output exceeds the budget.
+    #[error("{0}")]
+    OutputBudget(String),
+    /// Stopped through [`RunOptions::cancel`]; `at` is the simulated time of the first event
+    /// not processed (none if the simulation had finished and the files were being written).
+    #[error("interrupted{}", .at.map_or(String::new(), |t| format!(" at t = {t} of simulated time")))]
+    Interrupted { at: Option<SimTime> },
 }
 
 /// Listener labels `host:port`, in scenario order.
@@ -366,20 +266,52 @@ pub fn listener_labels(scn: &Scenario) -> Vec<String> {
         .collect()
 }
 
-/// Simulates `scn` and writes every output file into `opts.out_dir`, atomically.
+/// Simulates `scn` and writes every output file into `opts.out_dir`, all or nothing (see
+/// [`output::OutputDir`]). A run whose files would exceed the output budget is refused
+/// before anything is created.
 pub fn run_to_dir(scn: &Scenario, opts: &RunOptions) -> Result<RunReport, RunError> {
-    let mut dir = output::OutputDir::create(&opts.out_dir)?;
-    let result = run_into(scn, opts, &mut dir);
-    match result {
-        Ok(mut rep) => {
-            rep.files = dir.commit(&OUTPUT_FILES)?;
-            Ok(rep)
-        }
-        Err(e) => {
-            dir.abandon();
-            Err(e)
+    budget::check(scn, opts.trace, opts.charts, opts.max_output_bytes)
+        .map_err(RunError::OutputBudget)?;
+    let mut dir = output::OutputDir::create(&opts.out_dir, &OUTPUT_FILES)?;
+    // On an error the temporaries go when `dir` is dropped.
+    let mut rep = run_into(scn, opts, &mut dir)?;
+    if cancelled(opts) {
+        return Err(RunError::Interrupted { at: None });
+    }
+    rep.files = dir.commit(&OUTPUT_FILES)?;
+    Ok(rep)
+}
+
+fn cancelled(opts: &RunOptions) -> bool {
+    opts.cancel
+        .as_ref()
+        .is_some_and(|c| c.load(Ordering::Relaxed) != 0)
+}
+
+/// Runs `sim` to its end, looking at `opts.cancel` every [`CANCEL_POLL_EVENTS`] events.
+/// The same events in the same order as [`Simulation::run`], which takes the final samples.
+fn drive<O: Observer>(
+    sim: &mut Simulation,
+    obs: &mut O,
+    opts: &RunOptions,
+) -> Result<RunStats, RunError> {
+    if opts.cancel.is_some() {
+        let mut n = 0u64;
+        while sim.step(obs)? {
+            n += 1;
+            if n % CANCEL_POLL_EVENTS == 0 && cancelled(opts) {
+                // The engine has no clock accessor: a zero budget makes the next step report
+                // the time of the event it would have processed.
+                sim.set_max_events(sim.events());
+                let at = match sim.step(obs) {
+                    Err(SimError::Budget { at, .. }) => Some(at),
+                    _ => None,
+                };
+                return Err(RunError::Interrupted { at });
+            }
         }
     }
+    Ok(sim.run(obs)?)
 }
 
 fn run_into(
@@ -407,7 +339,7 @@ fn run_into(
         Recorder::new(scn.clients.len()),
         ((timeline, trace), collector),
     );
-    let stats = sim.run(&mut obs)?;
+    let stats = drive(&mut sim, &mut obs, opts)?;
     let (rec, ((timeline, trace), collector)) = obs;
     timeline.finish()?;
     let trace_lines = match trace {
@@ -418,11 +350,12 @@ fn run_into(
         }
         None => 0,
     };
-    let summary = summary(scn, &sim, &rec, &stats);
-    let mut text = serde_json::to_string_pretty(&summary).expect("summary serialises");
-    text.push('\n');
-    dir.write("summary.json", text.as_bytes())?;
+    let summary = Summary::new(scn, &sim, &rec, &stats);
+    dir.write("summary.json", summary.to_json().as_bytes())?;
     if let Some(col) = &collector {
+        if cancelled(opts) {
+            return Err(RunError::Interrupted { at: None });
+        }
         charts::write_charts(scn, &summary, &rec, col, dir)?;
     }
     Ok(RunReport {

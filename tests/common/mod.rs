@@ -120,6 +120,7 @@ pub fn run_outputs(scn: &Scenario, dir: &std::path::Path, charts: bool) -> Vec<(
         trace: true,
         charts,
         max_events: None,
+        ..Default::default()
     };
     synsim::report::run_to_dir(scn, &opts).unwrap();
     let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)

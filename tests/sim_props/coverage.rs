@@ -101,7 +101,13 @@ const ALSO_ACTIVE: [&str; 1] = ["AttemptFails"];
 /// equals the host's (every listener-scoped bump goes to both).
 pub fn listener_counters_match_hosts(scn: &Scenario, sim: &Simulation) -> Result<(), String> {
     let rec = Recorder::new(scn.clients.len());
-    let summary = synsim::report::summary(scn, sim, &rec, &Default::default());
+    let summary = serde_json::to_value(synsim::report::Summary::new(
+        scn,
+        sim,
+        &rec,
+        &Default::default(),
+    ))
+    .unwrap();
     let mut per_host = BTreeMap::new();
     for l in summary["listeners"].as_array().unwrap() {
         *per_host.entry(l["host"].as_str().unwrap()).or_insert(0) += 1;

@@ -3,8 +3,7 @@
 
 use std::fmt::Write as _;
 
-use serde_json::Value;
-
+use crate::report::Summary;
 use crate::spec::Scenario;
 
 /// Escapes text for HTML content and attribute values.
@@ -23,26 +22,20 @@ fn esc(s: &str) -> String {
     o
 }
 
-/// A JSON number or `-`.
-fn num(v: &Value) -> String {
-    match v {
-        Value::Number(n) => match n.as_u64() {
-            Some(u) => u.to_string(),
-            None => {
-                let f = n.as_f64().unwrap_or(0.0);
-                let s = format!("{f:.3}");
-                s.trim_end_matches('0').trim_end_matches('.').to_string()
-            }
-        },
-        _ => "-".into(),
-    }
+/// An integer as text.
+fn int(v: u64) -> String {
+    v.to_string()
 }
 
-fn ms(v: &Value) -> String {
-    match v {
-        Value::Number(_) => format!("{} ms", num(v)),
-        _ => "-".into(),
-    }
+/// A real number with at most three decimals, without trailing zeros.
+fn real(f: f64) -> String {
+    let s = format!("{f:.3}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// Milliseconds, or `-` when there is no value.
+fn ms(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".into(), |f| format!("{} ms", real(f)))
 }
 
 /// What each chart shows, under its title on the page.
@@ -100,8 +93,46 @@ figure{margin:24px 0}figure svg{width:100%;height:auto;border:1px solid #eee}\
 figcaption{color:#444;margin:6px 0}";
 
 /// Builds the page. `charts` holds (name, SVG text) in display order.
-pub(crate) fn page(scn: &Scenario, s: &Value, charts: &[(String, String)]) -> String {
+pub(crate) fn page(scn: &Scenario, s: &Summary, charts: &[(String, String)]) -> String {
     let mut o = String::new();
+    head(&mut o, scn, s);
+    key_numbers(&mut o, s);
+    o.push_str("<div class=\"grid\"><div><h3>Outcomes</h3>");
+    let rows: Vec<Vec<String>> = s
+        .outcomes
+        .entries()
+        .iter()
+        .map(|(k, v)| vec![k.to_string(), int(*v)])
+        .collect();
+    table(&mut o, &["outcome", "attempts"], &rows);
+    o.push_str("</div><div><h3>Listeners</h3>");
+    listeners(&mut o, s);
+    o.push_str("</div><div><h3>Top drop reasons</h3>");
+    drops(&mut o, s);
+    o.push_str("</div><div><h3>Counters (non-zero)</h3>");
+    let rows: Vec<Vec<String>> = s
+        .counters
+        .iter()
+        .filter(|(_, v)| **v != 0)
+        .map(|(k, v)| vec![k.clone(), int(*v)])
+        .collect();
+    table(&mut o, &["counter", "total"], &rows);
+    o.push_str("</div><div><h3>Packets</h3>");
+    let rows: Vec<Vec<String>> = s
+        .packets
+        .entries()
+        .iter()
+        .map(|(k, v)| vec![k.replace('_', " "), int(*v)])
+        .collect();
+    table(&mut o, &["packets", "count"], &rows);
+    o.push_str("</div></div>\n");
+    figures(&mut o, charts);
+    o.push_str("</body>\n</html>\n");
+    o
+}
+
+/// The document head, the title, the description and the run's identity.
+fn head(o: &mut String, scn: &Scenario, s: &Summary) {
     let name = esc(&scn.name);
     let _ = write!(
         o,
@@ -116,27 +147,29 @@ pub(crate) fn page(scn: &Scenario, s: &Value, charts: &[(String, String)]) -> St
     let _ = writeln!(
         o,
         "<p class=\"meta\">seed {} &middot; {} simulated &middot; {} events &middot; synsim {}</p>",
-        num(&s["seed"]),
-        ms(&s["duration_ms"]),
-        num(&s["events"]),
-        esc(s["synsim_version"].as_str().unwrap_or(""))
+        int(s.seed),
+        ms(Some(s.duration_ms)),
+        int(s.events),
+        esc(s.synsim_version)
     );
+}
 
-    // Key numbers.
-    let lat = &s["connect_latency_ms"];
-    let rate = match s["success_rate"].as_f64() {
+/// The cards with the headline numbers.
+fn key_numbers(o: &mut String, s: &Summary) {
+    let lat = &s.connect_latency_ms;
+    let rate = match s.success_rate {
         Some(r) => format!("{:.1} %", r * 100.0),
         None => "-".into(),
     };
     o.push_str("<h2>Key numbers</h2>\n<div class=\"cards\">");
     for (v, label) in [
-        (num(&s["attempts"]), "attempts"),
-        (num(&s["outcomes"]["established"]), "established"),
+        (int(s.attempts), "attempts"),
+        (int(s.outcomes.established), "established"),
         (rate, "success rate"),
-        (ms(&lat["p50"]), "connect latency p50"),
-        (ms(&lat["p90"]), "p90"),
-        (ms(&lat["p99"]), "p99"),
-        (ms(&lat["max"]), "max"),
+        (ms(lat.p50), "connect latency p50"),
+        (ms(lat.p90), "p90"),
+        (ms(lat.p99), "p99"),
+        (ms(lat.max), "max"),
     ] {
         let _ = write!(
             o,
@@ -145,38 +178,24 @@ pub(crate) fn page(scn: &Scenario, s: &Value, charts: &[(String, String)]) -> St
             esc(label)
         );
     }
-    o.push_str("</div>\n<div class=\"grid\"><div><h3>Outcomes</h3>");
-    let rows: Vec<Vec<String>> = s["outcomes"]
-        .as_object()
-        .map(|m| m.iter().map(|(k, v)| vec![k.clone(), num(v)]).collect())
-        .unwrap_or_default();
-    table(&mut o, &["outcome", "attempts"], &rows);
-    o.push_str("</div><div><h3>Listeners</h3>");
-    let rows: Vec<Vec<String>> = s["listeners"]
-        .as_array()
-        .map(|ls| {
-            ls.iter()
-                .map(|l| {
-                    vec![
-                        format!("{}:{}", l["host"].as_str().unwrap_or("?"), num(&l["port"])),
-                        format!(
-                            "{} / {}",
-                            num(&l["syn_queue_peak"]),
-                            num(&l["syn_queue_capacity"])
-                        ),
-                        format!(
-                            "{} / {}",
-                            num(&l["accept_queue_peak"]),
-                            num(&l["accept_queue_capacity"])
-                        ),
-                        num(&l["accepted"]),
-                    ]
-                })
-                .collect()
+    o.push_str("</div>\n");
+}
+
+fn listeners(o: &mut String, s: &Summary) {
+    let rows: Vec<Vec<String>> = s
+        .listeners
+        .iter()
+        .map(|l| {
+            vec![
+                format!("{}:{}", l.host, l.port),
+                format!("{} / {}", l.syn_queue_peak, l.syn_queue_capacity),
+                format!("{} / {}", l.accept_queue_peak, l.accept_queue_capacity),
+                int(l.accepted),
+            ]
         })
-        .unwrap_or_default();
+        .collect();
     table(
-        &mut o,
+        o,
         &[
             "listener",
             "SYN queue peak / capacity",
@@ -185,53 +204,26 @@ pub(crate) fn page(scn: &Scenario, s: &Value, charts: &[(String, String)]) -> St
         ],
         &rows,
     );
-    o.push_str("</div><div><h3>Top drop reasons</h3>");
-    let mut drops: Vec<(String, u64)> = s["drops_by_reason"]
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| (k.clone(), v.as_u64().unwrap_or(0)))
-                .collect()
-        })
-        .unwrap_or_default();
-    drops.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+}
+
+/// The most frequent drop reasons, most frequent first.
+fn drops(o: &mut String, s: &Summary) {
+    let mut drops: Vec<(&String, u64)> = s.drops_by_reason.iter().map(|(k, v)| (k, *v)).collect();
+    drops.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
     let rows: Vec<Vec<String>> = drops
         .iter()
         .take(8)
-        .map(|(k, v)| vec![k.clone(), v.to_string()])
+        .map(|(k, v)| vec![k.to_string(), v.to_string()])
         .collect();
     if rows.is_empty() {
         o.push_str("<p>none</p>");
     } else {
-        table(&mut o, &["reason", "count"], &rows);
+        table(o, &["reason", "count"], &rows);
     }
-    o.push_str("</div><div><h3>Counters (non-zero)</h3>");
-    let rows: Vec<Vec<String>> = s["counters"]
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .filter(|(_, v)| v.as_u64() != Some(0))
-                .map(|(k, v)| vec![k.clone(), num(v)])
-                .collect()
-        })
-        .unwrap_or_default();
-    table(&mut o, &["counter", "total"], &rows);
-    o.push_str("</div><div><h3>Packets</h3>");
-    let p = &s["packets"];
-    let rows: Vec<Vec<String>> = [
-        "sent",
-        "delivered",
-        "dropped_in_network",
-        "discarded_by_hosts",
-        "in_flight_at_end",
-    ]
-    .iter()
-    .map(|k| vec![k.replace('_', " "), num(&p[*k])])
-    .collect();
-    table(&mut o, &["packets", "count"], &rows);
-    o.push_str("</div></div>\n");
+}
 
-    // Charts, inline.
+/// Every chart inline, with its caption.
+fn figures(o: &mut String, charts: &[(String, String)]) {
     for (chart, svg) in charts {
         let caption = CAPTIONS
             .iter()
@@ -249,8 +241,6 @@ pub(crate) fn page(scn: &Scenario, s: &Value, charts: &[(String, String)]) -> St
             esc(caption),
         );
     }
-    o.push_str("</body>\n</html>\n");
-    o
 }
 
 #[cfg(test)]
@@ -264,9 +254,10 @@ mod tests {
 
     #[test]
     fn numbers_are_short() {
-        assert_eq!(num(&serde_json::json!(20.0)), "20");
-        assert_eq!(num(&serde_json::json!(46.123456)), "46.123");
-        assert_eq!(num(&serde_json::json!(7)), "7");
-        assert_eq!(num(&Value::Null), "-");
+        assert_eq!(real(20.0), "20");
+        assert_eq!(real(46.123456), "46.123");
+        assert_eq!(int(7), "7");
+        assert_eq!(ms(None), "-");
+        assert_eq!(ms(Some(0.5)), "0.5 ms");
     }
 }

@@ -15,6 +15,7 @@
 
 mod html;
 pub mod ladder;
+mod ladder_draw;
 mod outcomes;
 mod queues;
 pub mod series;
@@ -28,10 +29,9 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
-use serde_json::Value;
 
 use super::output::OutputDir;
-use super::{Recorder, RunError};
+use super::{Recorder, RunError, Summary};
 use crate::net::{HostId, Network};
 use crate::sim::{Fate, Observer, OutcomeRecord, Sample};
 use crate::spec::Scenario;
@@ -358,6 +358,18 @@ where
     Ok(40)
 }
 
+/// Longest scenario name a chart title shows, in characters: a longer one is cut and ends
+/// with an ellipsis (the page shows it whole), so drawing time does not grow with it.
+pub const TITLE_NAME_CHARS: usize = 80;
+
+/// `name` as chart titles show it (see [`TITLE_NAME_CHARS`]).
+pub(crate) fn title_name(name: &str) -> String {
+    match name.char_indices().nth(TITLE_NAME_CHARS) {
+        None => name.to_string(),
+        Some((i, _)) => format!("{}\u{2026}", &name[..i]),
+    }
+}
+
 /// Something that can be drawn on any backend (so the same code makes the SVG and the PNG).
 pub(crate) trait Chart {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
@@ -447,12 +459,13 @@ impl Observer for ChartCollector {
 /// Draws every chart (SVG and PNG) and `index.html` into `dir`.
 pub fn write_charts(
     scn: &Scenario,
-    summary: &Value,
+    summary: &Summary,
     rec: &Recorder,
     col: &ChartCollector,
     dir: &mut OutputDir,
 ) -> Result<(), RunError> {
     let (w, h) = (scn.charts.width_px, scn.charts.height_px);
+    let name = title_name(&scn.name);
     let windows = Windows::of(scn);
     let points = col.timeline.points();
     let labels = super::listener_labels(scn);
@@ -465,14 +478,14 @@ pub fn write_charts(
         Ok(())
     };
     let states = states::StatesChart {
-        scenario: &scn.name,
+        scenario: &name,
         points: &points,
         windows: &windows,
         duration_s: scn.duration.as_secs_f64(),
     };
     emit("states", render(&states, w, h))?;
     let queues = queues::QueuesChart {
-        scenario: &scn.name,
+        scenario: &name,
         points: &points,
         listeners: &labels,
         capacities: &queues::capacities(summary),
@@ -481,14 +494,14 @@ pub fn write_charts(
     };
     emit("queues", render(&queues, w, h))?;
     let outcomes = outcomes::OutcomesChart {
-        scenario: &scn.name,
+        scenario: &name,
         points: &col.outcomes,
         latency: &rec.connect_latency,
         windows: &windows,
         duration_s: scn.duration.as_secs_f64(),
     };
     emit("outcomes", render(&outcomes, w, h))?;
-    let ladder = ladder::LadderChart::new(scn, &col.ladder);
+    let ladder = ladder_draw::LadderChart::new(scn, &name, &col.ladder);
     emit("ladder", render(&ladder, w, h))?;
     let page = html::page(scn, summary, &svgs);
     dir.write("index.html", page.as_bytes())?;
@@ -498,6 +511,16 @@ pub fn write_charts(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_names_are_cut_in_titles() {
+        assert_eq!(title_name("syn_flood"), "syn_flood");
+        let exact = "é".repeat(TITLE_NAME_CHARS);
+        assert_eq!(title_name(&exact), exact);
+        let cut = title_name(&"é".repeat(3 * TITLE_NAME_CHARS));
+        assert_eq!(cut.chars().count(), TITLE_NAME_CHARS + 1);
+        assert!(cut.ends_with('\u{2026}'));
+    }
 
     #[test]
     fn ticks_are_short() {

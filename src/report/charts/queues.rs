@@ -4,32 +4,24 @@
 use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
-use serde_json::Value;
 
-use super::series::Point;
+use super::series::{MAX_LISTENER_SERIES, Point};
 use super::{
     Chart, DrawResult, LineItem, TimeUnit, Windows, line_legend, state_color, time_panel, title,
 };
+use crate::report::Summary;
 use crate::tcp::TcpState;
 
 /// Width reserved right of each panel for its legend.
 const LEGEND_W: u32 = 250;
 
-/// (SYN queue capacity, accept queue capacity) per listener, from `summary.json`.
-pub(crate) fn capacities(summary: &Value) -> Vec<(u64, u64)> {
-    summary["listeners"]
-        .as_array()
-        .map(|ls| {
-            ls.iter()
-                .map(|l| {
-                    (
-                        l["syn_queue_capacity"].as_u64().unwrap_or(0),
-                        l["accept_queue_capacity"].as_u64().unwrap_or(0),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+/// (SYN queue capacity, accept queue capacity) per listener.
+pub(crate) fn capacities(summary: &Summary) -> Vec<(u64, u64)> {
+    summary
+        .listeners
+        .iter()
+        .map(|l| (l.syn_queue_capacity, l.accept_queue_capacity))
+        .collect()
 }
 
 pub(crate) struct QueuesChart<'a> {
@@ -60,6 +52,29 @@ fn shade(c: RGBColor, i: usize) -> RGBColor {
 }
 
 impl QueuesChart<'_> {
+    /// The listeners drawn: the first [`MAX_LISTENER_SERIES`].
+    fn drawn(&self) -> &[String] {
+        &self.listeners[..self.listeners.len().min(MAX_LISTENER_SERIES)]
+    }
+
+    /// A legend line naming how many listeners are not drawn, if any.
+    fn left_out(&self, items: &mut Vec<LineItem>) {
+        let n = self.listeners.len() - self.drawn().len();
+        if n > 0 {
+            let s = if n == 1 { "" } else { "s" };
+            items.push((
+                format!("+ {n} more listener{s} not drawn"),
+                RGBColor(150, 150, 150),
+                false,
+            ));
+            items.push((
+                "  (all are in timeline.csv)".into(),
+                RGBColor(150, 150, 150),
+                false,
+            ));
+        }
+    }
+
     /// Per-second rates of listener `i`'s cumulative drops and cookies between points.
     fn rates(&self, i: usize) -> (Series, Series) {
         let mut drops = Vec::new();
@@ -94,6 +109,7 @@ impl QueuesChart<'_> {
         let cap = self
             .capacities
             .iter()
+            .take(MAX_LISTENER_SERIES)
             .map(|c| c.0.max(c.1))
             .max()
             .unwrap_or(0);
@@ -110,7 +126,7 @@ impl QueuesChart<'_> {
         )?;
         self.windows.shade(&mut chart, unit)?;
         let mut items: Vec<LineItem> = Vec::new();
-        for (i, name) in self.listeners.iter().enumerate() {
+        for (i, name) in self.drawn().iter().enumerate() {
             let syn_c = shade(state_color(TcpState::SynReceived), i);
             let acc_c = shade(state_color(TcpState::Established), i);
             let (syn_cap, acc_cap) = self.capacities.get(i).copied().unwrap_or((0, 0));
@@ -140,6 +156,7 @@ impl QueuesChart<'_> {
             items.push((format!("{name} accept queue"), acc_c, false));
             items.push((format!("  capacity {acc_cap}"), acc_c, true));
         }
+        self.left_out(&mut items);
         if self.listeners.is_empty() {
             items.push((
                 "no listener in this run".into(),
@@ -159,7 +176,7 @@ impl QueuesChart<'_> {
         DB::ErrorType: 'static,
     {
         let (plot, legend) = area.split_horizontally(area.dim_in_pixel().0 - LEGEND_W);
-        let series: Vec<_> = (0..self.listeners.len()).map(|i| self.rates(i)).collect();
+        let series: Vec<_> = (0..self.drawn().len()).map(|i| self.rates(i)).collect();
         let max = series
             .iter()
             .flat_map(|(d, c)| d.iter().chain(c))
@@ -188,6 +205,7 @@ impl QueuesChart<'_> {
             items.push((format!("{name} SYNs dropped/s"), dc, false));
             items.push((format!("{name} cookies sent/s"), cc, false));
         }
+        self.left_out(&mut items);
         if max == 0.0 {
             items.push(("(none in this run)".into(), RGBColor(150, 150, 150), false));
         }

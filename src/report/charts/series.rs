@@ -8,6 +8,10 @@ use crate::time::SimTime;
 pub const TIMELINE_POINTS: usize = 2000;
 /// Outcome points kept (the first attempts to finish).
 pub const OUTCOME_POINTS: usize = 20_000;
+/// Listeners whose queues the charts draw (the first ones, in scenario order); the others are
+/// named as left out in the legend (timeline.csv has them all). Keeps the charts' size and
+/// drawing time, and the memory of the points kept, independent of the number of listeners.
+pub const MAX_LISTENER_SERIES: usize = 8;
 
 /// One (possibly merged) timeline point.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -16,7 +20,7 @@ pub struct Point {
     pub t: f64,
     /// Connections per role and state at that last sample.
     pub counts: [[u64; 11]; 2],
-    /// Per listener: queue lengths are the maximum over the merged samples (peaks survive),
+    /// Per listener (the first [`MAX_LISTENER_SERIES`]): queue lengths are the maximum over the merged samples (peaks survive),
     /// drops and cookies the cumulative values at the last sample.
     pub listeners: Vec<ListenerSample>,
 }
@@ -26,7 +30,7 @@ impl Point {
         Point {
             t: t.as_secs_f64(),
             counts: s.counts,
-            listeners: s.listeners.clone(),
+            listeners: s.listeners[..s.listeners.len().min(MAX_LISTENER_SERIES)].to_vec(),
         }
     }
 

@@ -1,0 +1,646 @@
+//! Drawing of the `ladder` chart from what [`LadderRecorder`] followed.
+//!
+//! [`LadderChart`] lays each connection out in its own panel. Time runs downward; consecutive
+//! moments are spaced by their gap relative to the typical one-way delay, and long idle gaps
+//! are shortened to a marked break, so a 1 s retransmission timeout does not squash the
+//! 10 ms hops into one line.
+
+use plotters::coord::Shift;
+use plotters::element::DashedPathElement;
+use plotters::prelude::*;
+use plotters::style::FontStyle;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::ladder::{End, LadderConn, LadderRecorder, LadderSeg, Side};
+use super::{Chart, DrawResult, FONT, state_color, title};
+use crate::spec::Scenario;
+use crate::tcp::TcpState;
+use crate::time::SimTime;
+
+/// The two ends of a drawn arrow.
+type Arrow = ((i32, i32), (i32, i32));
+
+// ---------------------------------------------------------------------------------- layout
+
+/// A moment on a panel's time axis: a time and, for several events of one side at the same
+/// instant, which one.
+type Key = (SimTime, u32);
+
+/// Vertical layout of one connection's panel, in "units" (one typical hop is one unit).
+struct Layout {
+    keys: Vec<Key>,
+    y: Vec<f64>,
+    /// (y in units where the break is drawn, the time skipped).
+    breaks: Vec<(f64, f64)>,
+    /// Per segment: (send key, arrival key if it arrived somewhere).
+    seg_keys: Vec<(Key, Option<Key>)>,
+    mark_keys: Vec<Key>,
+    total: f64,
+}
+
+fn median_hop(c: &LadderConn) -> f64 {
+    let mut d: Vec<u64> = c
+        .segs
+        .iter()
+        .filter_map(|s| s.arrived.map(|a| a.since(s.sent).as_ns()))
+        .collect();
+    d.sort_unstable();
+    d.get(d.len() / 2).map_or(10e6, |&v| (v as f64).max(1000.0))
+}
+
+impl Layout {
+    fn of(c: &LadderConn) -> Layout {
+        let mut sends: Vec<(SimTime, Side)> = Vec::new();
+        let mut arrivals: Vec<(SimTime, Side)> = Vec::new();
+        let mut seg_keys = Vec::new();
+        let mut keys = Vec::new();
+        for s in &c.segs {
+            let k = sends.iter().filter(|&&e| e == (s.sent, s.from)).count() as u32;
+            sends.push((s.sent, s.from));
+            let send = (s.sent, k);
+            keys.push(send);
+            let arr = s.arrived.map(|a| {
+                let to = s.from.other();
+                let k = arrivals.iter().filter(|&&e| e == (a, to)).count() as u32;
+                arrivals.push((a, to));
+                (a, k)
+            });
+            keys.extend(arr);
+            seg_keys.push((send, arr));
+        }
+        let mark_keys: Vec<Key> = c.marks.iter().map(|m| (m.t, 0)).collect();
+        keys.extend(&mark_keys);
+        keys.sort();
+        keys.dedup();
+        let hop = median_hop(c);
+        let mut y = Vec::with_capacity(keys.len());
+        let mut breaks = Vec::new();
+        let mut cur = 0.0;
+        for (i, k) in keys.iter().enumerate() {
+            if i > 0 {
+                let prev = keys[i - 1].0;
+                if k.0 == prev {
+                    cur += 1.0;
+                } else {
+                    let gap = k.0.since(prev).as_ns() as f64;
+                    if gap > 4.0 * hop {
+                        breaks.push((cur + 0.8, gap / 1e9));
+                        cur += 1.6;
+                    } else {
+                        cur += (gap / hop).clamp(1.0, 2.5);
+                    }
+                }
+            }
+            y.push(cur);
+        }
+        Layout {
+            keys,
+            y,
+            breaks,
+            seg_keys,
+            mark_keys,
+            total: cur + 1.0,
+        }
+    }
+
+    fn y_of(&self, k: Key) -> f64 {
+        match self.keys.binary_search(&k) {
+            Ok(i) => self.y[i],
+            Err(_) => 0.0,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------- drawing
+
+/// Colour of ordinary segments.
+const SEGMENT: RGBColor = RGBColor(30, 30, 30);
+/// Colour of retransmitted segments.
+const RETX: RGBColor = RGBColor(170, 0, 120);
+/// Colour of the loss cross.
+const LOST: RGBColor = RGBColor(200, 0, 0);
+/// Colour of notes.
+const NOTE: RGBColor = RGBColor(100, 100, 100);
+
+/// A time on the ladder's axis: ms below 10 s, else s.
+fn time_label(t: SimTime, in_ms: bool) -> String {
+    let trim = |s: String| s.trim_end_matches('0').trim_end_matches('.').to_string();
+    if in_ms {
+        format!("{} ms", trim(format!("{:.1}", t.as_ms_f64())))
+    } else {
+        format!("{} s", trim(format!("{:.3}", t.as_secs_f64())))
+    }
+}
+
+/// A span of time for a break note.
+fn span_label(s: f64) -> String {
+    if s < 1.0 {
+        format!("{:.0} ms later", s * 1000.0)
+    } else {
+        let v = format!("{s:.2}");
+        format!("{} s later", v.trim_end_matches('0').trim_end_matches('.'))
+    }
+}
+
+/// Whether black text is readable on `c`.
+fn is_light(c: RGBColor) -> bool {
+    0.299 * c.0 as f64 + 0.587 * c.1 as f64 + 0.114 * c.2 as f64 > 150.0
+}
+
+/// The ladder diagram of a run.
+pub(crate) struct LadderChart<'a> {
+    scenario: &'a str,
+    rec: &'a LadderRecorder,
+    /// Per connection: whether its server port has a listener (LISTEN is shown at the top).
+    listening: Vec<bool>,
+}
+
+impl<'a> LadderChart<'a> {
+    /// `name` is the scenario's name as the title shows it.
+    pub fn new(scn: &Scenario, name: &'a str, rec: &'a LadderRecorder) -> Self {
+        let listening = rec
+            .conns
+            .iter()
+            .map(|c| {
+                scn.listeners.iter().any(|l| {
+                    Some(l.host) == c.server_host
+                        && l.port == c.server.port
+                        && scn.hosts[l.host.0 as usize].alive
+                })
+            })
+            .collect();
+        LadderChart {
+            scenario: name,
+            rec,
+            listening,
+        }
+    }
+
+    /// Draws a state chip: text on the state's colour, anchored at `(x, y)`.
+    fn chip<DB: DrawingBackend>(
+        area: &DrawingArea<DB, Shift>,
+        (x, y): (i32, i32),
+        text: &str,
+        fill: RGBColor,
+        left: bool,
+    ) -> Result<[i32; 4], Box<dyn std::error::Error>>
+    where
+        DB::ErrorType: 'static,
+    {
+        let font = (FONT, 11, FontStyle::Bold).into_font();
+        let (w, _) = area.estimate_text_size(text, &font.clone().into_text_style(area))?;
+        let w = w as i32 + 8;
+        let x0 = if left { x } else { x - w };
+        area.draw(&Rectangle::new(
+            [(x0, y - 7), (x0 + w, y + 7)],
+            fill.filled(),
+        ))?;
+        let color = if is_light(fill) { BLACK } else { WHITE };
+        area.draw(&Text::new(
+            text.to_string(),
+            (x0 + 4, y),
+            font.color(&color).pos(Pos::new(HPos::Left, VPos::Center)),
+        ))?;
+        Ok([x0, y - 7, x0 + w, y + 7])
+    }
+
+    fn panel<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        n: usize,
+        c: &LadderConn,
+    ) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        let (w, h) = area.dim_in_pixel();
+        let (w, h) = (w as i32, h as i32);
+        let bold = (FONT, 14, FontStyle::Bold).into_font().color(&BLACK);
+        let small = (FONT, 11).into_font().color(&NOTE);
+        let centre = Pos::new(HPos::Center, VPos::Top);
+        area.draw(&Text::new(
+            format!("connection {}", n + 1),
+            (w / 2, 4),
+            bold.pos(centre),
+        ))?;
+        // Client line on the left (time labels and client states to its left), server on the
+        // right (server states to its right).
+        let xc = (w * 20 / 100).max(148);
+        let xs = w - (w * 20 / 100).max(100);
+        for (x, who, addr) in [
+            (xc, "client", &c.client_text),
+            (xs, "server", &c.server_text),
+        ] {
+            area.draw(&Text::new(who, (x, 24), bold.pos(centre)))?;
+            area.draw(&Text::new(addr.clone(), (x, 42), small.pos(centre)))?;
+        }
+        let top = 84;
+        let lay = Layout::of(c);
+        let g = Geometry {
+            xc,
+            xs,
+            top,
+            unit: ((h - 10 - top) as f64 / lay.total).min(64.0),
+        };
+        let line_end = g.py(lay.total - 0.4);
+        for x in [xc, xs] {
+            area.draw(&PathElement::new(
+                [(x, top - 22), (x, line_end)],
+                RGBColor(90, 90, 90).stroke_width(2),
+            ))?;
+        }
+        // Initial states, above the first moment.
+        Self::chip(
+            area,
+            (xc - 6, top - 14),
+            "CLOSED",
+            state_color(TcpState::Closed),
+            false,
+        )?;
+        if self.listening.get(n).copied().unwrap_or(false) {
+            Self::chip(
+                area,
+                (xs + 6, top - 14),
+                "LISTEN",
+                state_color(TcpState::Listen),
+                true,
+            )?;
+        }
+        // Boxes of the labels placed so far (x0, y0, x1, y1).
+        let mut placed: Vec<[i32; 4]> = Vec::new();
+        breaks(area, &g, &lay, &mut placed)?;
+        time_labels(area, &g, &lay)?;
+        let arrows = segments(area, &g, &lay, c)?;
+        marks(area, &g, &lay, c, &mut placed)?;
+        // Labels after every arrow so none is drawn over; each slides along its arrow to the
+        // first place that does not cover an earlier label.
+        let compact = g.unit < 24.0;
+        for (s, &ends) in c.segs.iter().zip(&arrows) {
+            self.segment_label(area, c, s, ends, compact, &mut placed)?;
+        }
+        Ok(())
+    }
+
+    /// Flags (and what happened to the segment) above, numbers below, on a white backing.
+    fn segment_label<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        c: &LadderConn,
+        s: &LadderSeg,
+        ((ax, ay), (bx, by)): ((i32, i32), (i32, i32)),
+        compact: bool,
+        placed: &mut Vec<[i32; 4]>,
+    ) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        let (seq, ack) = c.relative(s);
+        let mut head = match s.icmp {
+            Some(code) => format!("ICMP {}", code.name()),
+            None => s.flags.name().to_string(),
+        };
+        if s.retx {
+            head.push_str(" (retx)");
+        }
+        match s.end {
+            End::Lost(_) => head.push_str(" lost"),
+            End::HostDown => head.push_str(" lost: host down"),
+            // Delivered, then handled by a rule (often answered, e.g. by a RST): name it.
+            End::Discarded(rule) => {
+                head.push_str(": ");
+                head.push_str(&rule.replace('_', " "));
+            }
+            End::InFlight | End::Delivered => {}
+        }
+        let mut nums = format!("seq={seq}");
+        if s.flags.ack() {
+            nums.push_str(&format!(" ack={ack}"));
+        }
+        if s.len > 0 {
+            nums.push_str(&format!(" len={}", s.len));
+        }
+        let color = if s.retx { RETX } else { SEGMENT };
+        let f1 = (FONT, if compact { 11 } else { 12 }, FontStyle::Bold)
+            .into_font()
+            .color(&color);
+        let f2 = (FONT, if compact { 10 } else { 11 })
+            .into_font()
+            .color(&color);
+        let lines: Vec<(String, TextStyle)> = vec![(head, f1), (nums, f2)];
+        let mut sizes = Vec::new();
+        for (t, f) in &lines {
+            sizes.push(area.estimate_text_size(t, f)?);
+        }
+        let bw = sizes.iter().map(|s| s.0).max().unwrap_or(0) as i32 + 6;
+        let lh = if compact { 12 } else { 14 };
+        let bh = lh * lines.len() as i32;
+        let overlap = |b: &[i32; 4]| -> i64 {
+            placed
+                .iter()
+                .map(|p| {
+                    let w = (b[2].min(p[2]) - b[0].max(p[0])).max(0) as i64;
+                    let h = (b[3].min(p[3]) - b[1].max(p[1])).max(0) as i64;
+                    w * h
+                })
+                .sum()
+        };
+        let mut best: Option<([i32; 4], i64)> = None;
+        for f in [0.5, 0.38, 0.62, 0.28, 0.72, 0.2, 0.8] {
+            let mx = ax + ((bx - ax) as f64 * f) as i32;
+            let my = ay + ((by - ay) as f64 * f) as i32;
+            let b = [mx - bw / 2, my - bh / 2, mx - bw / 2 + bw, my - bh / 2 + bh];
+            let o = overlap(&b);
+            if best.is_none_or(|(_, bo)| o < bo) {
+                best = Some((b, o));
+            }
+            if o == 0 {
+                break;
+            }
+        }
+        let Some((b, _)) = best else { return Ok(()) };
+        placed.push(b);
+        let (x0, y0, mx) = (b[0], b[1], b[0] + bw / 2);
+        area.draw(&Rectangle::new(
+            [(x0, y0), (x0 + bw, y0 + bh)],
+            WHITE.mix(0.88).filled(),
+        ))?;
+        for (i, (t, f)) in lines.into_iter().enumerate() {
+            area.draw(&Text::new(
+                t,
+                (mx, y0 + lh * i as i32 + lh / 2),
+                f.pos(Pos::new(HPos::Center, VPos::Center)),
+            ))?;
+        }
+        Ok(())
+    }
+}
+
+impl Chart for LadderChart<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        let n = self.rec.conns.len();
+        let head = match n {
+            0 => format!("{}: ladder diagram", self.scenario),
+            1 => format!("{}: ladder diagram of the first connection", self.scenario),
+            _ => format!(
+                "{}: ladder diagram of the first {n} connections",
+                self.scenario
+            ),
+        };
+        let used = title(
+            root,
+            &head,
+            Some(
+                "How to read: time runs downward; each arrow is one TCP segment, sloping because \
+                 the network takes time to carry it.",
+            ),
+        )?;
+        let (w, h) = root.dim_in_pixel();
+        let note = (FONT, 13).into_font().color(&RGBColor(60, 60, 60));
+        let foot = [
+            "seq/ack are relative: 0 is the sender's initial sequence number (ISN), so ack=1 \
+             acknowledges the SYN. Coloured boxes: the TCP state entered at that moment.",
+            "Red cross: segment lost (in the network, or its host was down). \"SYN: no socket\": \
+             delivered, then handled by that rule of the receiver.",
+            "Dashed purple arrow (retx): a retransmission, the same seq and flags sent again. \
+             Long idle gaps are shortened (~).",
+        ];
+        for (i, t) in foot.iter().enumerate() {
+            root.draw(&Text::new(
+                t.to_string(),
+                (w as i32 / 2, h as i32 - 58 + 18 * i as i32),
+                note.pos(Pos::new(HPos::Center, VPos::Top)),
+            ))?;
+        }
+        let body = root.margin(used as u32 + 6, 66, 0, 0);
+        if n == 0 {
+            let (bw, bh) = body.dim_in_pixel();
+            body.draw(&Text::new(
+                "no legitimate connection was opened in this run: nothing to draw",
+                (bw as i32 / 2, bh as i32 / 2),
+                (FONT, 16)
+                    .into_font()
+                    .color(&NOTE)
+                    .pos(Pos::new(HPos::Center, VPos::Center)),
+            ))?;
+            return Ok(());
+        }
+        let panels = body.split_evenly((1, n));
+        for (i, (p, c)) in panels.iter().zip(&self.rec.conns).enumerate() {
+            self.panel(p, i, c)?;
+            if i > 0 {
+                let ph = p.dim_in_pixel().1 as i32;
+                p.draw(&PathElement::new(
+                    [(0, 0), (0, ph)],
+                    RGBColor(210, 210, 210),
+                ))?;
+            }
+        }
+        if self.rec.segments_left_out > 0 {
+            body.draw(&Text::new(
+                format!(
+                    "{} later segments not drawn (ladder_max_segments)",
+                    self.rec.segments_left_out
+                ),
+                (w as i32 - 10, 0),
+                (FONT, 12)
+                    .into_font()
+                    .color(&NOTE)
+                    .pos(Pos::new(HPos::Right, VPos::Top)),
+            ))?;
+        }
+        Ok(())
+    }
+}
+
+/// Where one connection's panel puts things: the x of the two time lines, the y of the first
+/// moment, and pixels per layout unit.
+struct Geometry {
+    xc: i32,
+    xs: i32,
+    top: i32,
+    unit: f64,
+}
+
+impl Geometry {
+    fn py(&self, u: f64) -> i32 {
+        self.top + (u * self.unit) as i32
+    }
+}
+
+/// Breaks: a gap in both lines and how much time was skipped.
+fn breaks<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    g: &Geometry,
+    lay: &Layout,
+    placed: &mut Vec<[i32; 4]>,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let small = (FONT, 11).into_font().color(&NOTE);
+    for &(u, skipped) in &lay.breaks {
+        let y = g.py(u);
+        for x in [g.xc, g.xs] {
+            area.draw(&Rectangle::new(
+                [(x - 4, y - 5), (x + 4, y + 5)],
+                WHITE.filled(),
+            ))?;
+            for dy in [-5, 5] {
+                area.draw(&PathElement::new(
+                    [(x - 7, y + dy + 3), (x + 7, y + dy - 3)],
+                    RGBColor(90, 90, 90).stroke_width(2),
+                ))?;
+            }
+        }
+        let text = format!("~ {} ~", span_label(skipped));
+        let tw = area.estimate_text_size(&text, &small)?.0 as i32;
+        let mx = (g.xc + g.xs) / 2;
+        placed.push([mx - tw / 2, y - 7, mx + tw / 2, y + 7]);
+        area.draw(&Text::new(
+            text,
+            (mx, y),
+            small.pos(Pos::new(HPos::Center, VPos::Center)),
+        ))?;
+    }
+    Ok(())
+}
+
+/// Time labels at the far left, skipping those too close to the previous one.
+fn time_labels<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    g: &Geometry,
+    lay: &Layout,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let small = (FONT, 11).into_font().color(&NOTE);
+    let in_ms = lay.keys.last().is_none_or(|k| k.0.as_secs_f64() < 10.0);
+    let mut last: Option<(SimTime, i32)> = None;
+    for (k, &u) in lay.keys.iter().zip(&lay.y) {
+        let y = g.py(u);
+        if last.is_some_and(|(t, ly)| t == k.0 || y - ly < 15) {
+            continue;
+        }
+        area.draw(&Text::new(
+            time_label(k.0, in_ms),
+            (6, y),
+            small.pos(Pos::new(HPos::Left, VPos::Center)),
+        ))?;
+        area.draw(&PathElement::new([(g.xc - 3, y), (g.xc + 3, y)], NOTE))?;
+        last = Some((k.0, y));
+    }
+    Ok(())
+}
+
+/// A red cross of half-size `r` at `(x, y)`.
+fn cross<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    (x, y): (i32, i32),
+    r: i32,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    for (a, b) in [((-r, -r), (r, r)), ((-r, r), (r, -r))] {
+        area.draw(&PathElement::new(
+            [(x + a.0, y + a.1), (x + b.0, y + b.1)],
+            LOST.stroke_width(3),
+        ))?;
+    }
+    Ok(())
+}
+
+/// One arrow per segment (dashed if retransmitted, crossed if lost); returns each arrow's ends.
+fn segments<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    g: &Geometry,
+    lay: &Layout,
+    c: &LadderConn,
+) -> Result<Vec<Arrow>, Box<dyn std::error::Error>>
+where
+    DB::ErrorType: 'static,
+{
+    let mut arrows = Vec::with_capacity(c.segs.len());
+    for (s, &(send, arr)) in c.segs.iter().zip(&lay.seg_keys) {
+        let (x0, x1) = match s.from {
+            Side::Client => (g.xc, g.xs),
+            Side::Server => (g.xs, g.xc),
+        };
+        let y0 = g.py(lay.y_of(send));
+        let lost = matches!(s.end, End::Lost(_) | End::InFlight);
+        let (xe, ye) = match arr {
+            Some(k) if !lost => (x1, g.py(lay.y_of(k))),
+            _ => (x0 + (x1 - x0) * 55 / 100, y0 + (0.55 * g.unit) as i32),
+        };
+        let color = if s.retx { RETX } else { SEGMENT };
+        if s.retx {
+            area.draw(&DashedPathElement::new(
+                [(x0, y0), (xe, ye)],
+                7,
+                4,
+                color.stroke_width(2),
+            ))?;
+        } else {
+            area.draw(&PathElement::new(
+                [(x0, y0), (xe, ye)],
+                color.stroke_width(2),
+            ))?;
+        }
+        if lost {
+            cross(area, (xe, ye), 7)?;
+        } else {
+            let (dx, dy) = ((xe - x0) as f64, (ye - y0) as f64);
+            let len = (dx * dx + dy * dy).sqrt().max(1.0);
+            let (ux, uy) = (dx / len, dy / len);
+            let p = |along: f64, across: f64| {
+                (
+                    (xe as f64 - ux * along - uy * across) as i32,
+                    (ye as f64 - uy * along + ux * across) as i32,
+                )
+            };
+            area.draw(&Polygon::new(
+                vec![(xe, ye), p(11.0, 5.0), p(11.0, -5.0)],
+                color.filled(),
+            ))?;
+            if s.end == End::HostDown {
+                cross(area, (xe, ye), 6)?;
+            }
+        }
+        arrows.push(((x0, y0), (xe, ye)));
+    }
+    Ok(arrows)
+}
+
+/// States beside the lines; several at one moment are stacked downwards.
+fn marks<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    g: &Geometry,
+    lay: &Layout,
+    c: &LadderConn,
+    placed: &mut Vec<[i32; 4]>,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let mut prev: Option<(Key, Side, i32)> = None;
+    for (m, &k) in c.marks.iter().zip(&lay.mark_keys) {
+        let mut y = g.py(lay.y_of(k));
+        if let Some((pk, ps, py_)) = prev {
+            if pk == k && ps == m.side {
+                y = py_ + 15;
+            }
+        }
+        prev = Some((k, m.side, y));
+        let text = m.state.map_or(m.text, |s| s.name());
+        let fill = m.state.map_or(RGBColor(225, 225, 225), state_color);
+        placed.push(match m.side {
+            Side::Client => LadderChart::chip(area, (g.xc - 6, y), text, fill, false)?,
+            Side::Server => LadderChart::chip(area, (g.xs + 6, y), text, fill, true)?,
+        });
+    }
+    Ok(())
+}
