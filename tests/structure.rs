@@ -31,9 +31,16 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 fn fn_name(line: &str) -> Option<&str> {
     let mut rest = line.trim_start();
     loop {
-        let next = ["pub(crate) ", "pub(super) ", "pub ", "const ", "async ", "unsafe "]
-            .iter()
-            .find_map(|q| rest.strip_prefix(q));
+        let next = [
+            "pub(crate) ",
+            "pub(super) ",
+            "pub ",
+            "const ",
+            "async ",
+            "unsafe ",
+        ]
+        .iter()
+        .find_map(|q| rest.strip_prefix(q));
         match next {
             Some(r) => rest = r,
             None => break,
@@ -107,7 +114,10 @@ fn source_files_and_functions_stay_small() {
             }
         }
     }
-    assert!(fns > 200, "found only {fns} functions: the scanner is broken");
+    assert!(
+        fns > 200,
+        "found only {fns} functions: the scanner is broken"
+    );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 

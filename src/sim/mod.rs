@@ -138,30 +138,98 @@ fn ip_to_u128(ip: IpAddr) -> u128 {
     }
 }
 
+/// The hosts' addresses (each owned by its host) and their stacks. Host names cannot contain
+/// `/` (the loader's name rule), so stream names such as `host/NAME/stack` are unambiguous.
+fn hosts_of(scn: &Scenario, streams: &RngStreams) -> (AddrTable, Vec<HostRt>) {
+    let mut addrs = AddrTable::default();
+    for (i, h) in scn.hosts.iter().enumerate() {
+        for &a in &h.addrs {
+            let id = addrs.intern(a);
+            addrs.set_owner(id, HostId(i as u32));
+        }
+    }
+    let hosts = scn
+        .hosts
+        .iter()
+        .map(|h| {
+            let mut stack = Stack::new(
+                h.stack.clone(),
+                streams.stream(&format!("host/{}/stack", h.name)),
+            );
+            if !h.alive {
+                stack.start_down();
+            }
+            HostRt { stack }
+        })
+        .collect();
+    (addrs, hosts)
+}
+
+/// The attackers' runtime state, their first SYN queued.
+fn attackers_of(
+    scn: &Scenario,
+    addrs: &mut AddrTable,
+    streams: &RngStreams,
+    queue: &mut EventQueue<Event>,
+) -> Vec<AttackerRt> {
+    let mut attackers = Vec::new();
+    for (i, a) in scn.attackers.iter().enumerate() {
+        let target = Endpoint {
+            addr: addrs.intern(a.target.ip()),
+            port: a.target.port(),
+        };
+        let own = scn.hosts[a.host.0 as usize]
+            .addrs
+            .iter()
+            .find(|x| x.is_ipv4() == a.target.is_ipv4())
+            .or(scn.hosts[a.host.0 as usize].addrs.first())
+            .copied()
+            .expect("validated: hosts have addresses");
+        let spoof = match &a.spoof {
+            Spoof::Own => SpoofRt::Own(addrs.find(&own).expect("host address interned")),
+            Spoof::Range { base, count } => SpoofRt::Range {
+                base: ip_to_u128(*base),
+                v4: base.is_ipv4(),
+                count: *count,
+                cache: FxHashMap::default(),
+            },
+            Spoof::Hosts(hs) => SpoofRt::List(
+                hs.iter()
+                    .map(|h| {
+                        let ip = scn.hosts[h.0 as usize]
+                            .addrs
+                            .iter()
+                            .find(|x| x.is_ipv4() == a.target.is_ipv4())
+                            .or(scn.hosts[h.0 as usize].addrs.first())
+                            .copied()
+                            .expect("validated: hosts have addresses");
+                        addrs.find(&ip).expect("host address interned")
+                    })
+                    .collect(),
+            ),
+        };
+        let mut arrivals = ArrivalProcess::new(
+            a.arrivals.clone(),
+            streams.stream(&format!("attacker/{}/arrivals", a.name)),
+        );
+        if let Some(t) = arrivals.next_time() {
+            queue.push(t, Event::AttackSyn(i as u32));
+        }
+        attackers.push(AttackerRt {
+            host: a.host,
+            target,
+            arrivals,
+            rng: streams.stream(&format!("attacker/{}/packets", a.name)),
+            spoof,
+        });
+    }
+    attackers
+}
+
 impl Simulation {
     pub fn new(scn: &Scenario) -> Simulation {
         let streams = RngStreams::new(scn.seed);
-        let mut addrs = AddrTable::default();
-        for (i, h) in scn.hosts.iter().enumerate() {
-            for &a in &h.addrs {
-                let id = addrs.intern(a);
-                addrs.set_owner(id, HostId(i as u32));
-            }
-        }
-        let mut hosts: Vec<HostRt> = scn
-            .hosts
-            .iter()
-            .map(|h| {
-                let mut stack = Stack::new(
-                    h.stack.clone(),
-                    streams.stream(&format!("host/{}/stack", h.name)),
-                );
-                if !h.alive {
-                    stack.start_down();
-                }
-                HostRt { stack }
-            })
-            .collect();
+        let (mut addrs, mut hosts) = hosts_of(scn, &streams);
         let mut listener_refs = Vec::new();
         for l in &scn.listeners {
             let idx = hosts[l.host.0 as usize].stack.listen(ListenSpec {
@@ -206,57 +274,7 @@ impl Simulation {
                 attempts: 0,
             });
         }
-        let mut attackers = Vec::new();
-        for (i, a) in scn.attackers.iter().enumerate() {
-            let target = Endpoint {
-                addr: addrs.intern(a.target.ip()),
-                port: a.target.port(),
-            };
-            let own = scn.hosts[a.host.0 as usize]
-                .addrs
-                .iter()
-                .find(|x| x.is_ipv4() == a.target.is_ipv4())
-                .or(scn.hosts[a.host.0 as usize].addrs.first())
-                .copied()
-                .expect("validated: hosts have addresses");
-            let spoof = match &a.spoof {
-                Spoof::Own => SpoofRt::Own(addrs.find(&own).expect("host address interned")),
-                Spoof::Range { base, count } => SpoofRt::Range {
-                    base: ip_to_u128(*base),
-                    v4: base.is_ipv4(),
-                    count: *count,
-                    cache: FxHashMap::default(),
-                },
-                Spoof::Hosts(hs) => SpoofRt::List(
-                    hs.iter()
-                        .map(|h| {
-                            let ip = scn.hosts[h.0 as usize]
-                                .addrs
-                                .iter()
-                                .find(|x| x.is_ipv4() == a.target.is_ipv4())
-                                .or(scn.hosts[h.0 as usize].addrs.first())
-                                .copied()
-                                .expect("validated: hosts have addresses");
-                            addrs.find(&ip).expect("host address interned")
-                        })
-                        .collect(),
-                ),
-            };
-            let mut arrivals = ArrivalProcess::new(
-                a.arrivals.clone(),
-                streams.stream(&format!("attacker/{}/arrivals", a.name)),
-            );
-            if let Some(t) = arrivals.next_time() {
-                queue.push(t, Event::AttackSyn(i as u32));
-            }
-            attackers.push(AttackerRt {
-                host: a.host,
-                target,
-                arrivals,
-                rng: streams.stream(&format!("attacker/{}/packets", a.name)),
-                spoof,
-            });
-        }
+        let attackers = attackers_of(scn, &mut addrs, &streams, &mut queue);
         for (i, h) in scn.hosts.iter().enumerate() {
             for &(at, restart) in &h.crashes {
                 queue.push(at, Event::Crash(HostId(i as u32)));

@@ -45,6 +45,11 @@ impl Stack {
             return;
         }
         self.counters.in_segs += 1;
+        self.dispatch(now, seg, out);
+    }
+
+    /// Hands a segment to its connection, its listener, or the closed-port rule.
+    fn dispatch(&mut self, now: SimTime, seg: Segment, out: &mut Outbox) {
         let (local, remote) = (seg.dst, seg.src);
         if let Some(id) = self.lookup(local, remote) {
             let t = self.tcb(id);
@@ -423,18 +428,19 @@ impl Stack {
     }
 
     /// §3.10.7.4: SYN-RECEIVED of an active open, and every synchronized state.
+    /// TIME-WAIT: a new SYN above RCV.NXT may reopen the pair (Linux
+    /// `tcp_timewait_state_process`, TCP_TW_SYN).
+    fn reopens_time_wait(&self, id: ConnId, seg: &Segment) -> bool {
+        let t = self.tcb(id);
+        t.state == TcpState::TimeWait && seg.flags == Flags::SYN && seg.seq.gt(t.rcv_nxt)
+    }
+
     fn on_synchronized(&mut self, id: ConnId, mut seg: Segment, now: SimTime, out: &mut Outbox) {
         let state = self.tcb(id).state;
-        // TIME-WAIT: a new SYN above RCV.NXT may reopen the pair (Linux
-        // tcp_timewait_state_process, TCP_TW_SYN).
-        if state == TcpState::TimeWait
-            && seg.flags == Flags::SYN
-            && seg.seq.gt(self.tcb(id).rcv_nxt)
-        {
+        if self.reopens_time_wait(id, &seg) {
             self.counters.time_wait_recycled += 1;
             self.close_and_free(id, TcpState::Closed, Reason::TimeWaitReused, now, out);
-            self.counters.in_segs -= 1; // counted again on re-dispatch
-            return self.on_segment(now, seg, out);
+            return self.dispatch(now, seg, out); // InSegs was counted once, on arrival
         }
         // Simultaneous open: the peer's SYN,ACK repeats the SYN we already took; trim it to
         // the window (RFC 9293 §3.10.7.4) so its ACK completes the handshake (Figure 8). In

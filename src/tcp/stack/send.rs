@@ -1,0 +1,100 @@
+//! Sending: every segment leaves through `emit` (OutSegs, OutRsts); RSTs for segments
+//! nobody owns; control segments; the data-and-FIN flight (stop-and-wait).
+
+use super::Stack;
+use crate::tcp::tcb::TimerKind;
+use crate::tcp::{ConnId, Outbox};
+use crate::time::{SimDuration, SimTime};
+use crate::wire::{Flags, Payload, Segment, SeqNum};
+
+impl Stack {
+    // ------------------------------------------------------------------ sending
+
+    pub(crate) fn emit(&mut self, seg: Segment, out: &mut Outbox) {
+        self.counters.out_segs += 1;
+        if seg.flags.rst() {
+            self.counters.out_rsts += 1;
+        }
+        out.segments.push(seg);
+    }
+
+    /// A RST answering `seg` (RFC 9293 §3.10.7.1): `<SEQ=SEG.ACK><CTL=RST>` if it had an ACK,
+    /// else `<SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>`. Never answers a RST.
+    pub(crate) fn send_reset_for(&mut self, seg: &Segment, out: &mut Outbox) {
+        if seg.flags.rst() {
+            return;
+        }
+        let rst = if seg.flags.ack() {
+            Segment {
+                src: seg.dst,
+                dst: seg.src,
+                seq: seg.ack,
+                ack: SeqNum(0),
+                flags: Flags::RST,
+                payload: Payload::EMPTY,
+            }
+        } else {
+            Segment {
+                src: seg.dst,
+                dst: seg.src,
+                seq: SeqNum(0),
+                ack: seg.seq.plus(seg.seg_len()),
+                flags: Flags::RST_ACK,
+                payload: Payload::EMPTY,
+            }
+        };
+        self.emit(rst, out);
+    }
+
+    /// A bare control segment from connection `id` with its current SND.NXT / RCV.NXT.
+    pub(crate) fn send_ctl(&mut self, id: ConnId, flags: Flags, seq: SeqNum, out: &mut Outbox) {
+        let t = self.tcb(id);
+        let seg = Segment {
+            src: t.local,
+            dst: t.remote,
+            seq,
+            ack: if flags.ack() { t.rcv_nxt } else { SeqNum(0) },
+            flags,
+            payload: Payload::EMPTY,
+        };
+        self.emit(seg, out);
+    }
+
+    /// Sends everything from SND.UNA: queued data and, if the application closed, the FIN.
+    /// Stop-and-wait: called when nothing is in flight, or to retransmit.
+    pub(crate) fn send_flight(&mut self, id: ConnId, now: SimTime, out: &mut Outbox) {
+        let t = self.tcb_mut(id);
+        let fin = t.fin_queued && !t.fin_acked();
+        if t.tx.is_empty() && !fin {
+            return;
+        }
+        let mut flags = Flags::ACK;
+        if !t.tx.is_empty() {
+            flags = flags.union(Flags::PSH);
+        }
+        if fin {
+            flags = flags.union(Flags::FIN);
+            t.fin_seq = Some(t.snd_una.plus(t.tx.len() as u32));
+        }
+        let seg = Segment {
+            src: t.local,
+            dst: t.remote,
+            seq: t.snd_una,
+            ack: t.rcv_nxt,
+            flags,
+            payload: t.tx,
+        };
+        let new_nxt = t.snd_una.plus(seg.seg_len());
+        let first = !t.in_flight();
+        if new_nxt.gt(t.snd_nxt) {
+            t.snd_nxt = new_nxt;
+        }
+        if first {
+            t.flight_sent_at = now;
+            t.timeouts = 0;
+        }
+        let rto = SimDuration(t.rto_ns);
+        self.emit(seg, out);
+        self.arm(id, now + rto, TimerKind::Retransmit, out);
+    }
+}
