@@ -24,7 +24,8 @@ Internally the script re-runs itself inside a namespace as `--agent NAME ARGS_JS
 """
 import argparse, json, os, random, socket, struct, subprocess, sys, tempfile, threading, time
 
-A, B = "ssa", "ssb"
+# Namespace names carry the process id, so concurrent runs on one machine never meet.
+A, B = f"ssa{os.getpid()}k", f"ssb{os.getpid()}k"
 A_IP, B_IP, SILENT = "10.77.0.1", "10.77.0.2", "10.77.0.9"
 # ssb sends everything for 198.18.0.0/15 (the spoofed sources) to this next hop, whose neighbour
 # entry is ssa's MAC: the SYN-ACKs really leave on the veth (and can be captured there), and ssa,
@@ -684,7 +685,7 @@ def spread(xs):
     if all(isinstance(x, (int, float)) for x in xs):
         lo, hi = min(xs), max(xs)
         return str(lo) if lo == hi else f"{lo}-{hi}"
-    return " | ".join(str(x) for x in xs)
+    return str(xs[0]) if len(set(xs)) == 1 else "; ".join(str(x) for x in xs)
 
 
 def exp_plateau(args, rows):
