@@ -3,25 +3,45 @@
 creates (and deletes): `ssa` (client / attacker side) and `ssb` (server side), joined by a veth
 pair. Needs root and iproute2; sends traffic only between these namespaces.
 
-Experiments (each also run in synsim, with the same knobs):
-  1. SYN-queue plateau: a listener with backlog B (16 and 128) that never accepts, cookies off,
-     flooded with spoofed SYNs whose SYN-ACKs go nowhere: count SYN-RECV sockets (`ss`).
-  2. Quarter rule: backlog 128, tcp_max_syn_backlog 64, cookies off: unproven sources stop at
-     64 - 64/4 + 1 = 49.
-  3. Connect to a silent host with tcp_syn_retries 2 (and 3): SYN send times and ETIMEDOUT.
+Experiments (`--only NAME`; each kernel experiment is repeated `--runs N` times, default 2, and
+each is also run in synsim with the same knobs):
+  plateau    SYN-queue plateau: a listener with backlog B (16 and 128) that never accepts,
+             cookies off, flooded with spoofed SYNs: count SYN-RECV sockets. Plus the quarter
+             rule: backlog 128, tcp_max_syn_backlog 64: unproven sources stop at 49.
+  dead_host  connect to a silent host with tcp_syn_retries 2 and 3: SYN send times, their
+             lateness against the nominal schedule, ETIMEDOUT, and the client's counters.
+  synack     SYN-ACK times of half-open requests nobody answers (nominal 0, 1, 3, 7, 15 s).
+  flood      flood dynamics: B in {16, 128} x {200, 2000} spoofed SYN/s for 20 s x cookies
+             off/on, with a legitimate client (tcp_syn_retries 2) connecting every 100 ms from
+             fresh addresses, from 1 s before the flood to 1 s after it.
+  counters   SyncookiesRecv for a cookie ACK that overflows the accept queue;
+             TCPACKSkippedSynRecv for retransmitted SYNs to a pending request; the proven-peer
+             rule for a source that closed cleanly vs one that closed with RST.
 
 Usage: sudo python3 scripts/compare_kernel.py [--synsim target/release/simulate]
+                                              [--only NAME] [--runs N]
+Internally the script re-runs itself inside a namespace as `--agent NAME ARGS_JSON`.
 """
-import argparse, json, os, random, socket, struct, subprocess, sys, tempfile, time
+import argparse, json, os, random, socket, struct, subprocess, sys, tempfile, threading, time
 
-A, B = "ssa", "ssb"
+# Namespace names carry the process id, so concurrent runs on one machine never meet.
+A, B = f"ssa{os.getpid()}k", f"ssb{os.getpid()}k"
 A_IP, B_IP, SILENT = "10.77.0.1", "10.77.0.2", "10.77.0.9"
+# ssb sends everything for 198.18.0.0/15 (the spoofed sources) to this next hop, whose neighbour
+# entry is ssa's MAC: the SYN-ACKs really leave on the veth (and can be captured there), and ssa,
+# which does not forward, drops them. No ARP for the spoofed addresses, no neighbour-table limit.
+GATEWAY = "10.77.0.254"
+SPOOF_NET = "198.18.0.0/15"
+HERE = os.path.abspath(__file__)
+FLOOD_START, FLOOD_STOP, OBSERVE = 1.0, 21.0, 30.0  # seconds after the run's t0
+LEGIT_STOP = 22.0
+PROC_SYN_RECV = "03"  # /proc/net/tcp `st` of TCP_SYN_RECV (request sockets are listed so)
 
 
-def sh(*cmd, check=True, ns=None):
+def sh(*cmd, check=True, ns=None, inp=None):
     if ns:
         cmd = ("ip", "netns", "exec", ns) + cmd
-    return subprocess.run(cmd, check=check, capture_output=True, text=True).stdout
+    return subprocess.run(cmd, check=check, capture_output=True, text=True, input=inp).stdout
 
 
 def setup():
@@ -34,12 +54,19 @@ def setup():
     for ns, dev in ((A, "vssa"), (B, "vssb")):
         sh("ip", "link", "set", dev, "up", ns=ns)
         sh("ip", "link", "set", "lo", "up", ns=ns)
-    # Replies to spoofed sources leave ssb by a default route into ssa, which does not forward:
+    # Replies to other addresses leave ssb by a default route into ssa, which does not forward:
     # they vanish, like SYN-ACKs sent to unreachable addresses.
     sh("ip", "route", "add", "default", "dev", "vssb", ns=B)
+    mac_a = json.loads(sh("ip", "-j", "link", "show", "vssa", ns=A))[0]["address"]
+    sh("ip", "neigh", "add", GATEWAY, "lladdr", mac_a, "dev", "vssb", "nud", "permanent", ns=B)
+    sh("ip", "route", "add", SPOOF_NET, "via", GATEWAY, "dev", "vssb", ns=B)
     # The silent host: a neighbour entry so SYNs leave ssa, to an address nobody owns.
     mac_b = json.loads(sh("ip", "-j", "link", "show", "vssb", ns=B))[0]["address"]
     sh("ip", "neigh", "add", SILENT, "lladdr", mac_b, "dev", "vssa", ns=A)
+    # Fresh client addresses for the legitimate connects of the flood experiment (one each, so
+    # no source is a proven peer) and for the proven-peer experiment.
+    sh("ip", "-n", A, "-batch", "-", inp="".join(
+        f"addr add {legit_addr(k)}/32 dev vssa\n" for k in range(LEGIT_ADDRS)))
 
 
 def teardown():
@@ -47,8 +74,29 @@ def teardown():
         sh("ip", "netns", "del", ns, check=False)
 
 
+LEGIT_ADDRS = 240
+
+
+def legit_addr(k):
+    return f"10.77.{1 + k // 200}.{1 + k % 200}"
+
+
 def sysctl(ns, key, value):
     sh("sysctl", "-q", "-w", f"{key}={value}", ns=ns)
+
+
+def nstat(ns):
+    """Absolute counters of namespace `ns` (nstat -a, history untouched)."""
+    out = {}
+    for line in sh("nstat", "-asz", ns=ns).splitlines():
+        f = line.split()
+        if len(f) >= 2 and f[1].isdigit():
+            out[f[0]] = int(f[1])
+    return out
+
+
+def nstat_diff(before, after, names):
+    return {n: after.get(n, 0) - before.get(n, 0) for n in names}
 
 
 def checksum(data):
@@ -60,8 +108,8 @@ def checksum(data):
     return ~s & 0xFFFF
 
 
-def syn_packet(src, dst, sport, dport, seq):
-    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, 0, 5 << 4, 0x02, 65535, 0, 0)
+def tcp_packet(src, dst, sport, dport, seq, ack=0, flags=0x02):
+    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, flags, 65535, 0, 0)
     pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack("!BBH", 0, 6, len(tcp))
     tcp = tcp[:16] + struct.pack("!H", checksum(pseudo + tcp)) + tcp[18:]
     ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), random.randrange(65536), 0, 64, 6, 0,
@@ -70,10 +118,404 @@ def syn_packet(src, dst, sport, dport, seq):
     return ip + tcp
 
 
-def in_ns(ns, code):
-    """Runs python `code` inside namespace `ns`, returns its stdout."""
-    return sh(sys.executable, "-c", code, ns=ns)
+def syn_packet(src, dst, sport, dport, seq):
+    return tcp_packet(src, dst, sport, dport, seq)
 
+
+def spoofed_source(rng):
+    return "198.18.%d.%d" % (rng.randrange(256), rng.randrange(1, 255))
+
+
+def agent(ns, name, **kw):
+    """Starts this script as agent `name` inside namespace `ns`; returns the Popen."""
+    return subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, HERE, "--agent", name,
+                             json.dumps(kw)], stdout=subprocess.PIPE, text=True)
+
+
+def agent_result(p):
+    out, _ = p.communicate()
+    if p.returncode:
+        raise RuntimeError(f"agent failed ({p.returncode})")
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def run_agent(ns, name, **kw):
+    return agent_result(agent(ns, name, **kw))
+
+
+def wait_until(t):
+    d = t - time.monotonic()
+    if d > 0:
+        time.sleep(d)
+
+
+class Sniffer:
+    """Records the TCP segments leaving (or reaching) `dev` (AF_PACKET with ETH_P_ALL sees
+    outgoing frames too) whose flags are exactly `flags`: (monotonic time, src, sport, dst, dport, seq, ack)."""
+
+    def __init__(self, dev, flags, outgoing=True):
+        self.p = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
+        self.p.bind((dev, 0))
+        self.p.settimeout(0.1)
+        self.flags, self.seen, self.done = flags, [], False
+        self.kind = socket.PACKET_OUTGOING if outgoing else socket.PACKET_HOST
+        self.t = threading.Thread(target=self.run, daemon=True)
+        self.t.start()
+
+    def run(self):
+        while not self.done:
+            try:
+                f, addr = self.p.recvfrom(2048)
+            except socket.timeout:
+                continue
+            if addr[2] != self.kind or f[12:14] != b"\x08\x00":
+                continue
+            ip = f[14:]
+            if ip[9] != 6:
+                continue
+            tcp = ip[(ip[0] & 15) * 4:]
+            if tcp[13] & 0x3F == self.flags:
+                sport, dport, seq, ack = struct.unpack("!HHII", tcp[:12])
+                self.seen.append((time.monotonic(), socket.inet_ntoa(ip[12:16]), sport,
+                                  socket.inet_ntoa(ip[16:20]), dport, seq, ack))
+
+    def stop(self):
+        self.done = True
+        self.t.join()
+        return self.seen
+
+
+def syn_recv_count(port=80):
+    n = 0
+    with open("/proc/net/tcp") as f:
+        next(f)
+        for line in f:
+            fields = line.split()
+            if fields[3] == PROC_SYN_RECV and fields[1].endswith(":%04X" % port):
+                n += 1
+    return n
+
+
+# ---------------------------------------------------------------- agents (run inside a namespace)
+
+def agent_server(backlog, t0, end, accept, sample=0.05):
+    """Listener on B_IP:80. With `accept`, each connection is accepted and closed once the peer
+    has closed (clean FIN: the kernel then writes tcp_metrics) or reset it. Samples the SYN-RECV
+    count every `sample` s and records every SYN-ACK leaving vssb."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((B_IP, 80))
+    s.listen(backlog)
+    sniff = Sniffer("vssb", 0x12, outgoing=True)
+
+    def serve(c):
+        try:
+            while c.recv(100):
+                pass
+        except OSError:
+            pass
+        c.close()
+
+    def acceptor():
+        while True:
+            c, _ = s.accept()
+            threading.Thread(target=serve, args=(c,), daemon=True).start()
+
+    if accept:
+        threading.Thread(target=acceptor, daemon=True).start()
+    samples, k = [], 0
+    while True:
+        t = t0 + k * sample
+        if t > t0 + end:
+            break
+        wait_until(t)
+        samples.append((round(time.monotonic() - t0, 3), syn_recv_count()))
+        k += 1
+    synacks = [(round(x[0] - t0, 4), x[3], x[4], x[5]) for x in sniff.stop()]
+    return {"samples": samples, "synacks": synacks}
+
+
+def agent_flood_client(t0, rate, seed):
+    """Spoofed SYNs at a constant `rate` from FLOOD_START to FLOOD_STOP, and a legitimate
+    connect every 100 ms from 0 to LEGIT_STOP, each from its own fresh address."""
+    rng = random.Random(seed)
+    legit = []
+
+    def connect(k):
+        c = socket.socket()
+        c.bind((legit_addr(k), 0))
+        start = time.monotonic()
+        try:
+            c.connect((B_IP, 80))
+            ok = True
+        except OSError:
+            ok = False
+        legit.append((round(start - t0, 3), ok, round(time.monotonic() - start, 3)))
+        c.close()
+
+    def legit_loop():
+        threads = []
+        for k in range(int(LEGIT_STOP * 10) + 1):
+            wait_until(t0 + k * 0.1)
+            th = threading.Thread(target=connect, args=(k,), daemon=True)
+            th.start()
+            threads.append(th)
+        for th in threads:
+            th.join()
+
+    lt = threading.Thread(target=legit_loop)
+    lt.start()
+    r = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    total = int((FLOOD_STOP - FLOOD_START) * rate)
+    start = t0 + FLOOD_START
+    wait_until(start)
+    sent = 0
+    while sent < total:
+        due = min(total, int((time.monotonic() - start) * rate) + 1)
+        while sent < due:
+            r.sendto(syn_packet(spoofed_source(rng), B_IP, rng.randrange(1024, 65535), 80,
+                                rng.randrange(2**32)), (B_IP, 0))
+            sent += 1
+        time.sleep(0.0005)
+    lt.join()
+    return {"sent": sent, "legit": sorted(legit)}
+
+
+def agent_raw_client(t0, syns, ack_at=None, end=1.0):
+    """Sends raw SYNs [(offset, src, sport, seq)], records the SYN-ACKs reaching vssa and, at
+    offset `ack_at`, answers each SYN-ACK of those tuples with the final ACK."""
+    r = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    sniff = Sniffer("vssa", 0x12, outgoing=False)
+    sent = []
+    for off, src, sport, seq in syns:
+        wait_until(t0 + off)
+        r.sendto(syn_packet(src, B_IP, sport, 80, seq), (B_IP, 0))
+        sent.append((round(time.monotonic() - t0, 4), src, sport))
+    if ack_at is not None:
+        wait_until(t0 + ack_at)
+        isn = {(src, sport): seq for _, src, sport, seq in syns}
+        done = set()
+        for _, _, _, dst, dport, seq, _ in list(sniff.seen):
+            if (dst, dport) in isn and (dst, dport) not in done:
+                done.add((dst, dport))
+                r.sendto(tcp_packet(dst, B_IP, dport, 80, isn[(dst, dport)] + 1, seq + 1, 0x10),
+                         (B_IP, 0))
+    wait_until(t0 + end)
+    got = [(round(x[0] - t0, 4), x[3], x[4]) for x in sniff.stop()]
+    return {"sent": sent, "synacks": got}
+
+
+def agent_proven(t0, clean, reset, flood):
+    """`clean` connects and closes with FIN, `reset` connects and closes with RST; then `flood`
+    spoofed SYNs fill the queue up to the quarter-rule cap, and both sources connect again
+    (tcp_syn_retries 1: a dropped source times out after 3 s)."""
+    wait_until(t0)
+    for addr, rst in ((clean, False), (reset, True)):
+        c = socket.socket()
+        c.bind((addr, 0))
+        c.connect((B_IP, 80))
+        time.sleep(0.05)
+        if rst:
+            c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        c.close()
+    time.sleep(0.5)
+    rng = random.Random(7)
+    r = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    for _ in range(flood):
+        r.sendto(syn_packet(spoofed_source(rng), B_IP, rng.randrange(1024, 65535), 80,
+                            rng.randrange(2**32)), (B_IP, 0))
+    time.sleep(0.3)
+    res = {}
+
+    def again(name, addr):
+        c = socket.socket()
+        c.setsockopt(socket.IPPROTO_TCP, socket.TCP_SYNCNT, 1)
+        c.bind((addr, 0))
+        st = time.monotonic()
+        try:
+            c.connect((B_IP, 80))
+            res[name] = ("established", round(time.monotonic() - st, 3))
+        except OSError as e:
+            res[name] = (os.strerror(e.errno), round(time.monotonic() - st, 3))
+        c.close()
+    ths = [threading.Thread(target=again, args=a) for a in (("clean", clean), ("reset", reset))]
+    for th in ths:
+        th.start()
+    for th in ths:
+        th.join()
+    return res
+
+
+AGENTS = {"server": agent_server, "flood_client": agent_flood_client,
+          "raw_client": agent_raw_client, "proven": agent_proven}
+
+
+# ---------------------------------------------------------------- synsim side
+
+def synsim(binary, scenario):
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "s.json")
+        json.dump(scenario, open(path, "w"))
+        subprocess.run([binary, path, "--out", os.path.join(d, "out"), "--no-charts", "--trace", "-q"],
+                       check=True)
+        summary = json.load(open(os.path.join(d, "out", "summary.json")))
+        events = [json.loads(l) for l in open(os.path.join(d, "out", "events.jsonl"))]
+        timeline = open(os.path.join(d, "out", "timeline.csv")).read().splitlines()
+    return summary, events, timeline
+
+
+def synsim_plateau(binary, backlog, max_syn_backlog=2048):
+    scn = {"duration_ms": 2000, "hosts": [
+        {"name": "a", "addrs": [A_IP]},
+        {"name": "b", "addrs": [B_IP], "stack": {"syncookies": "off", "max_syn_backlog": max_syn_backlog}}],
+        "network": {"latency_ms": 0.05},
+        "listeners": [{"host": "b", "port": 80, "backlog": backlog, "accept": {"mode": "never"}}],
+        "attackers": [{"name": "f", "host": "a", "target": B_IP + ":80", "rate_per_s": 20000,
+                       "arrivals": "constant", "start_ms": 0, "stop_ms": 100,
+                       "spoof": {"kind": "range", "base": "198.18.0.0", "count": 65536}}]}
+    s, _, _ = synsim(binary, scn)
+    return s["listeners"][0]["syn_queue_peak"]
+
+
+FAILED_CONNECT_COUNTERS = ("TCPTimeouts", "TCPSynRetrans", "RetransSegs", "OutSegs")
+
+
+def synsim_dead_host(binary, syn_retries):
+    scn = {"duration_ms": 200000, "hosts": [
+        {"name": "a", "addrs": [A_IP], "stack": {"syn_retries": syn_retries}}],
+        "network": {"latency_ms": 0.05},
+        "clients": [{"name": "c", "host": "a", "target": SILENT + ":80",
+                     "arrivals": {"kind": "times", "times_ms": [0]}}]}
+    s, ev, _ = synsim(binary, scn)
+    syns = [e["t_ns"] / 1e9 for e in ev if e["event"] == "send" and e["flags"] == "SYN"]
+    end = [e["t_ns"] / 1e9 for e in ev if e["event"] == "outcome"][0]
+    outcome = [k for k, v in s["outcomes"].items() if v][0]
+    return outcome, end, syns, {n: s["counters"][n] for n in FAILED_CONNECT_COUNTERS}
+
+
+def flood_scenario(backlog, rate, cookies):
+    n = int(LEGIT_STOP * 10) + 1
+    return {"duration_ms": OBSERVE * 1000, "sample_interval_ms": 50, "hosts": [
+        {"name": "legit", "addrs": [legit_addr(k) for k in range(n)], "stack": {"syn_retries": 2}},
+        {"name": "att", "addrs": [A_IP]},
+        {"name": "b", "addrs": [B_IP], "stack": {"syncookies": "on_overflow" if cookies else "off"}}],
+        "network": {"latency_ms": 0.05},
+        "listeners": [{"host": "b", "port": 80, "backlog": backlog, "app": "close"}],
+        "clients": [{"name": f"l{k}", "host": "legit", "addr": legit_addr(k), "target": B_IP + ":80",
+                     "arrivals": {"kind": "times", "times_ms": [k * 100]}} for k in range(n)],
+        "attackers": [{"name": "f", "host": "att", "target": B_IP + ":80", "rate_per_s": rate,
+                       "arrivals": "constant", "start_ms": FLOOD_START * 1000,
+                       "stop_ms": FLOOD_STOP * 1000,
+                       "spoof": {"kind": "range", "base": "198.18.0.0", "count": 131072}}]}
+
+
+FLOOD_COUNTERS = ("ListenDrops", "TCPReqQFullDrop", "TCPReqQFullDoCookies", "SyncookiesSent",
+                  "ListenOverflows")
+
+
+def synsim_flood(binary, backlog, rate, cookies):
+    s, ev, tl = synsim(binary, flood_scenario(backlog, rate, cookies))
+    col = tl[0].split(",").index(f"b:80_syn_queue")
+    samples = [(float(r.split(",")[0]) / 1000, int(r.split(",")[col])) for r in tl[1:]]
+    synacks = [(e["t_ns"] / 1e9,) + tuple(e["dst"].split(":")) for e in ev
+               if e["event"] == "send" and e["flags"] == "SYN,ACK" and e["dst"].startswith("198.1")]
+    sent = sum(1 for e in ev if e["event"] == "send" and e["flags"] == "SYN"
+               and e["src"].startswith("198.1"))
+    legit = [(e["start_ns"] / 1e9, e["outcome"] == "established") for e in ev if e["event"] == "outcome"]
+    return flood_summary(samples, synacks, sent, legit, {n: s["counters"][n] for n in FLOOD_COUNTERS})
+
+
+def flood_summary(samples, synacks, sent, legit, counters):
+    """The figures compared, computed the same way from the kernel's and synsim's records."""
+    tail = sorted(c for t, c in samples if t >= OBSERVE - 2)
+    level = tail[len(tail) // 2]
+    after = [(t, c) for t, c in samples if t >= FLOOD_STOP]
+    settle = next((t - FLOOD_STOP for t, c in after if c <= level), None)
+    during = [c for t, c in samples if FLOOD_START + 2 <= t < FLOOD_STOP]
+    per = {}
+    for x in synacks:
+        per[(x[1], str(x[2]))] = per.get((x[1], str(x[2])), 0) + 1
+    requests = [n for n in per.values() if n >= 2]  # a cookie SYN-ACK is never retransmitted
+    split = {k: sum(1 for n in requests if (n >= 5 if k == "5+" else n == int(k)))
+             for k in ("2", "3", "4", "5+")}
+    in_flood = [ok for st, ok in legit if FLOOD_START <= st < FLOOD_STOP]
+    inside = [ok for st, ok in legit if FLOOD_START <= st <= FLOOD_STOP - 7]
+    pct = lambda xs: round(100 * sum(xs) / len(xs), 1) if xs else None
+    return {"level_after": level, "settle_s": round(settle, 2) if settle is not None else None,
+            "flood_median": sorted(during)[len(during) // 2] if during else None,
+            "spoofed_sent": sent, "requests": len(requests),
+            "requests_pct": round(100 * len(requests) / sent, 2) if sent else None,
+            "split_pct": {k: round(100 * v / len(requests), 1) if requests else None
+                          for k, v in split.items()},
+            "legit_in_flood_pct": pct(in_flood), "legit_window_inside_pct": pct(inside),
+            "counters": counters}
+
+
+def synsim_synack(binary):
+    scn = {"duration_ms": 40000, "hosts": [
+        {"name": "a", "addrs": [A_IP]}, {"name": "b", "addrs": [B_IP]}],
+        "network": {"latency_ms": 0.05},
+        "listeners": [{"host": "b", "port": 80, "backlog": 128, "accept": {"mode": "never"}}],
+        "attackers": [{"name": "f", "host": "a", "target": B_IP + ":80", "rate_per_s": 1,
+                       "arrivals": "constant", "start_ms": 0, "stop_ms": 1,
+                       "spoof": {"kind": "range", "base": "198.18.0.0", "count": 65536}}]}
+    _, ev, _ = synsim(binary, scn)
+    syn = [e["t_ns"] for e in ev if e["event"] == "send" and e["flags"] == "SYN"][0]
+    return [round((e["t_ns"] - syn) / 1e9, 3) for e in ev
+            if e["event"] == "send" and e["flags"] == "SYN,ACK"]
+
+
+def synsim_cookie_overflow(binary):
+    scn = {"duration_ms": 100, "hosts": [
+        {"name": "a", "addrs": [A_IP]}, {"name": "b", "addrs": [B_IP], "stack": {"syncookies": 2}}],
+        "network": {"latency_ms": 1},
+        "listeners": [{"host": "b", "port": 80, "backlog": 1, "accept": {"mode": "never"}}],
+        "clients": [{"name": "c", "host": "a", "target": B_IP + ":80",
+                     "arrivals": {"kind": "times", "times_ms": [0, 0.1, 0.2]}}]}
+    s, _, _ = synsim(binary, scn)
+    return {n: s["counters"][n] for n in ("SyncookiesSent", "SyncookiesRecv", "ListenOverflows")}
+
+
+def synsim_syn_retransmit(binary):
+    scn = {"duration_ms": 350, "hosts": [
+        {"name": "a", "addrs": [A_IP], "stack": {"syn_rto_initial_ms": 100}},
+        {"name": "b", "addrs": [B_IP]}],
+        "network": {"latency_ms": 0.05, "drop": [{"from": "b", "to": "a", "flags": "SYN,ACK",
+                                                  "window_ms": [0, 1000]}]},
+        "listeners": [{"host": "b", "port": 80, "backlog": 16, "accept": {"mode": "never"}}],
+        "clients": [{"name": "c", "host": "a", "target": B_IP + ":80",
+                     "arrivals": {"kind": "times", "times_ms": [0]}}]}
+    s, ev, _ = synsim(binary, scn)
+    synacks = sum(1 for e in ev if e["event"] == "send" and e["flags"] == "SYN,ACK")
+    return {"SYN-ACKs": synacks, "TCPACKSkippedSynRecv": s["counters"]["TCPACKSkippedSynRecv"]}
+
+
+def synsim_proven(binary):
+    clean, reset = legit_addr(230), legit_addr(231)
+    scn = {"duration_ms": 6000, "hosts": [
+        {"name": "a", "addrs": [clean, reset], "stack": {"syn_retries": 1}},
+        {"name": "att", "addrs": [A_IP]},
+        {"name": "b", "addrs": [B_IP], "stack": {"syncookies": "off", "max_syn_backlog": 64}}],
+        "network": {"latency_ms": 0.05},
+        "listeners": [{"host": "b", "port": 80, "backlog": 128}],
+        # synsim has no RST close; its rule marks a source proven on handshake completion, so
+        # a connection left open stands for one that ended without a clean close.
+        "clients": [{"name": "clean", "host": "a", "addr": clean, "target": B_IP + ":80",
+                     "arrivals": {"kind": "times", "times_ms": [0, 1000]}},
+                    {"name": "reset", "host": "a", "addr": reset, "target": B_IP + ":80",
+                     "close": False, "arrivals": {"kind": "times", "times_ms": [0, 1000]}}],
+        "attackers": [{"name": "f", "host": "att", "target": B_IP + ":80", "rate_per_s": 2000,
+                       "arrivals": "constant", "start_ms": 600, "stop_ms": 700,
+                       "spoof": {"kind": "range", "base": "198.18.0.0", "count": 65536}}]}
+    _, ev, _ = synsim(binary, scn)
+    out = {}
+    for e in ev:
+        if e["event"] == "outcome" and e["start_ns"] >= 10**9:
+            out[e["client"]] = e["outcome"]
+    return out
+
+
+# ---------------------------------------------------------------- kernel side
 
 LISTENER = """
 import socket, sys, time
@@ -93,6 +535,11 @@ for i in range({n}):
 """
 
 
+def in_ns(ns, code):
+    """Runs python `code` inside namespace `ns`, returns its stdout."""
+    return sh(sys.executable, "-c", code, ns=ns)
+
+
 def kernel_plateau(backlog, max_syn_backlog=None, n=2000):
     sysctl(B, "net.ipv4.tcp_syncookies", 0)
     if max_syn_backlog:
@@ -101,113 +548,265 @@ def kernel_plateau(backlog, max_syn_backlog=None, n=2000):
                             LISTENER.format(ip=B_IP, backlog=backlog, secs=6)],
                            stdout=subprocess.PIPE, text=True)
     lst.stdout.readline()
-    here = os.path.dirname(os.path.abspath(__file__))
-    in_ns(A, FLOOD.format(here=here, n=n, dst=B_IP))
+    in_ns(A, FLOOD.format(here=os.path.dirname(HERE), n=n, dst=B_IP))
     time.sleep(0.5)
     count = len([l for l in sh("ss", "-Htn", "state", "syn-recv", ns=B).splitlines() if l.strip()])
     lst.kill()
     lst.wait()
     sysctl(B, "net.ipv4.tcp_max_syn_backlog", 2048)
+    sysctl(B, "net.ipv4.tcp_syncookies", 1)
     return count
 
 
 SNIFF_CONNECT = """
-import socket, time, threading, struct, errno
-times = []
-def sniff():
-    p = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))  # ETH_P_ALL: outgoing frames too
-    p.bind(('vssa', 0)); p.settimeout(0.2)
-    while not done:
-        try:
-            f, addr = p.recvfrom(2048)
-        except socket.timeout:
-            continue
-        if addr[2] != socket.PACKET_OUTGOING: continue
-        ip = f[14:]
-        if f[12:14] == b'\\x08\\x00' and ip[9] == 6 and socket.inet_ntoa(ip[16:20]) == '{silent}' and ip[20 + 13] & 0x02:
-            times.append(time.monotonic())
-done = False
-t = threading.Thread(target=sniff); t.start(); time.sleep(0.3)
+import socket, time, sys, errno
+sys.path.insert(0, {here!r})
+from compare_kernel import Sniffer
+sn = Sniffer('vssa', 0x02); time.sleep(0.3)
 c = socket.socket(); t0 = time.monotonic()
 try:
     c.connect(('{silent}', 80)); res = 'connected'
 except OSError as e:
     res = errno.errorcode.get(e.errno, str(e.errno))
-t1 = time.monotonic(); done = True; t.join()
-print(res, round(t1 - t0, 3), [round(x - t0, 3) for x in times])
+t1 = time.monotonic(); times = [x[0] for x in sn.stop() if x[3] == '{silent}']
+print(res, round(t1 - t0, 4), [round(x - t0, 4) for x in times])
 """
+
+NSTAT_NAMES = {"TCPTimeouts": "TcpExtTCPTimeouts", "TCPSynRetrans": "TcpExtTCPSynRetrans",
+               "RetransSegs": "TcpRetransSegs", "OutSegs": "TcpOutSegs",
+               "ListenDrops": "TcpExtListenDrops", "ListenOverflows": "TcpExtListenOverflows",
+               "TCPReqQFullDrop": "TcpExtTCPReqQFullDrop",
+               "TCPReqQFullDoCookies": "TcpExtTCPReqQFullDoCookies",
+               "SyncookiesSent": "TcpExtSyncookiesSent", "SyncookiesRecv": "TcpExtSyncookiesRecv",
+               "TCPACKSkippedSynRecv": "TcpExtTCPACKSkippedSynRecv"}
+
+
+def counters(before, after, names):
+    return {n: after.get(NSTAT_NAMES[n], 0) - before.get(NSTAT_NAMES[n], 0) for n in names}
 
 
 def kernel_dead_host(syn_retries):
     sysctl(A, "net.ipv4.tcp_syn_retries", syn_retries)
-    out = in_ns(A, SNIFF_CONNECT.format(silent=SILENT)).split(maxsplit=2)
+    before = nstat(A)
+    out = in_ns(A, SNIFF_CONNECT.format(here=os.path.dirname(HERE), silent=SILENT)).split(maxsplit=2)
+    c = counters(before, nstat(A), FAILED_CONNECT_COUNTERS)
     sysctl(A, "net.ipv4.tcp_syn_retries", 6)
-    return out[0], float(out[1]), json.loads(out[2])
+    return out[0], float(out[1]), json.loads(out[2]), c
 
 
-def synsim(binary, scenario):
-    with tempfile.TemporaryDirectory() as d:
-        path = os.path.join(d, "s.json")
-        json.dump(scenario, open(path, "w"))
-        subprocess.run([binary, path, "--out", os.path.join(d, "out"), "--no-charts", "--trace", "-q"], check=True)
-        summary = json.load(open(os.path.join(d, "out", "summary.json")))
-        events = [json.loads(l) for l in open(os.path.join(d, "out", "events.jsonl"))]
-    return summary, events
+def kernel_synack(n=3, spacing=0.37, end=16.5):
+    """Half-open requests nobody answers: SYN-ACK times after each SYN."""
+    sysctl(B, "net.ipv4.tcp_syncookies", 0)
+    t0 = time.monotonic() + 1.0
+    srv = agent(B, "server", backlog=128, t0=t0, end=end + n * spacing, accept=False, sample=1.0)
+    rng = random.Random()
+    syns = [(k * spacing, spoofed_source(rng), rng.randrange(1024, 65535), rng.randrange(2**32))
+            for k in range(n)]
+    cli = run_agent(A, "raw_client", t0=t0, syns=syns, end=0.1 + n * spacing)
+    got = agent_result(srv)["synacks"]
+    sysctl(B, "net.ipv4.tcp_syncookies", 1)
+    out = []
+    for t_syn, src, sport in cli["sent"]:
+        out.append([round(t - t_syn, 3) for t, dst, dport, _ in got if (dst, dport) == (src, sport)])
+    return out
 
 
-def synsim_plateau(binary, backlog, max_syn_backlog=2048):
-    scn = {"duration_ms": 2000, "hosts": [
-        {"name": "a", "addrs": [A_IP]},
-        {"name": "b", "addrs": [B_IP], "stack": {"syncookies": "off", "max_syn_backlog": max_syn_backlog}}],
-        "network": {"latency_ms": 0.05},
-        "listeners": [{"host": "b", "port": 80, "backlog": backlog, "accept": {"mode": "never"}}],
-        "attackers": [{"name": "f", "host": "a", "target": B_IP + ":80", "rate_per_s": 20000,
-                       "arrivals": "constant", "start_ms": 0, "stop_ms": 100,
-                       "spoof": {"kind": "range", "base": "198.18.0.0", "count": 65536}}]}
-    s, _ = synsim(binary, scn)
-    return s["listeners"][0]["syn_queue_peak"]
+def kernel_flood(backlog, rate, cookies, run):
+    sysctl(B, "net.ipv4.tcp_syncookies", cookies)
+    sysctl(A, "net.ipv4.tcp_syn_retries", 2)
+    before = nstat(B)
+    t0 = time.monotonic() + 1.0
+    srv = agent(B, "server", backlog=backlog, t0=t0, end=OBSERVE, accept=True)
+    cli = run_agent(A, "flood_client", t0=t0, rate=rate, seed=1000 * run + rate + backlog)
+    s = agent_result(srv)
+    c = counters(before, nstat(B), FLOOD_COUNTERS)
+    sysctl(B, "net.ipv4.tcp_syncookies", 1)
+    sysctl(A, "net.ipv4.tcp_syn_retries", 6)
+    spoofed = [x for x in s["synacks"] if x[1].startswith("198.1")]
+    legit = [(st, ok) for st, ok, _ in cli["legit"]]
+    return flood_summary(s["samples"], spoofed, cli["sent"], legit, c)
 
 
-def synsim_dead_host(binary, syn_retries):
-    scn = {"duration_ms": 200000, "hosts": [
-        {"name": "a", "addrs": [A_IP], "stack": {"syn_retries": syn_retries}}],
-        "network": {"latency_ms": 0.05},
-        "clients": [{"name": "c", "host": "a", "target": SILENT + ":80",
-                     "arrivals": {"kind": "times", "times_ms": [0]}}]}
-    s, ev = synsim(binary, scn)
-    syns = [e["t_ns"] / 1e9 for e in ev if e["event"] == "send" and e["flags"] == "SYN"]
-    end = [e["t_ns"] / 1e9 for e in ev if e["event"] == "outcome"][0]
-    outcome = [k for k, v in s["outcomes"].items() if v][0]
-    return outcome, end, syns
+def kernel_cookie_overflow():
+    """Three cookie SYN-ACKs (tcp_syncookies 2), then three valid cookie ACKs to a listener
+    with backlog 1 that never accepts: the accept queue holds 2, the third ACK overflows it."""
+    sysctl(B, "net.ipv4.tcp_syncookies", 2)
+    before = nstat(B)
+    t0 = time.monotonic() + 1.0
+    srv = agent(B, "server", backlog=1, t0=t0, end=0.6, accept=False, sample=0.1)
+    rng = random.Random()
+    syns = [(k * 0.001, spoofed_source(rng), rng.randrange(1024, 65535), rng.randrange(2**32))
+            for k in range(3)]
+    run_agent(A, "raw_client", t0=t0, syns=syns, ack_at=0.2, end=0.4)
+    agent_result(srv)
+    c = counters(before, nstat(B), ("SyncookiesSent", "SyncookiesRecv", "ListenOverflows"))
+    sysctl(B, "net.ipv4.tcp_syncookies", 1)
+    return c
+
+
+def kernel_syn_retransmit():
+    """One SYN sent again at +100, +200, +300 ms (same tuple and sequence) to a pending
+    request: how many SYN-ACKs answer, and TCPACKSkippedSynRecv."""
+    sysctl(B, "net.ipv4.tcp_syncookies", 0)
+    before = nstat(B)
+    t0 = time.monotonic() + 1.0
+    srv = agent(B, "server", backlog=16, t0=t0, end=0.7, accept=False, sample=0.1)
+    rng = random.Random()
+    src, sport, seq = spoofed_source(rng), rng.randrange(1024, 65535), rng.randrange(2**32)
+    run_agent(A, "raw_client", t0=t0, syns=[(k * 0.1, src, sport, seq) for k in range(4)], end=0.6)
+    synacks = [x for x in agent_result(srv)["synacks"] if (x[1], x[2]) == (src, sport)]
+    c = counters(before, nstat(B), ("TCPACKSkippedSynRecv",))
+    sysctl(B, "net.ipv4.tcp_syncookies", 1)
+    return {"SYN-ACKs": len(synacks), **c}
+
+
+def kernel_proven():
+    sysctl(B, "net.ipv4.tcp_syncookies", 0)
+    sysctl(B, "net.ipv4.tcp_max_syn_backlog", 64)
+    sh("ip", "tcp_metrics", "flush", "all", ns=B, check=False)
+    t0 = time.monotonic() + 1.0
+    srv = agent(B, "server", backlog=128, t0=t0, end=6.0, accept=True, sample=0.5)
+    res = run_agent(A, "proven", t0=t0, clean=legit_addr(230), reset=legit_addr(231), flood=200)
+    metrics = sh("ip", "tcp_metrics", "show", ns=B, check=False)
+    agent_result(srv)
+    sysctl(B, "net.ipv4.tcp_max_syn_backlog", 2048)
+    sysctl(B, "net.ipv4.tcp_syncookies", 1)
+    res["metrics_for"] = [a for a in (legit_addr(230), legit_addr(231)) if a + " " in metrics]
+    return res
+
+
+# ---------------------------------------------------------------- experiments and the table
+
+def spread(xs):
+    """A kernel figure over runs: the value if all agree, else min-max."""
+    xs = [x for x in xs if x is not None]
+    if not xs:
+        return "n/a"
+    if all(isinstance(x, (int, float)) for x in xs):
+        lo, hi = min(xs), max(xs)
+        return str(lo) if lo == hi else f"{lo}-{hi}"
+    return str(xs[0]) if len(set(xs)) == 1 else "; ".join(str(x) for x in xs)
+
+
+def exp_plateau(args, rows):
+    for backlog, msb in ((16, None), (128, None), (128, 64)):
+        name = (f"quarter rule: backlog 128, max_syn_backlog 64" if msb else
+                f"SYN-queue plateau, backlog {backlog}, cookies off")
+        k = [kernel_plateau(backlog, msb) for _ in range(args.runs)]
+        rows.append((name, spread(k), synsim_plateau(args.synsim, backlog, msb or 2048)))
+
+
+def lateness(times, nominal):
+    return [round(1000 * (t - n)) for t, n in zip(times, nominal)]
+
+
+def exp_dead_host(args, rows):
+    nominal = {2: [0, 1, 2, 3, 4, 5], 3: [0, 1, 2, 3, 4, 5, 7, 11]}
+    give_up = {2: 7, 3: 19}
+    for r in (2, 3):
+        ks = [kernel_dead_host(r) for _ in range(args.runs)]
+        s = synsim_dead_host(args.synsim, r)
+        rows.append((f"silent host, syn_retries {r}: outcome", spread([k[0] for k in ks]), s[0]))
+        for i, n in enumerate(nominal[r]):
+            rows.append((f"silent host, syn_retries {r}: SYN at {n} s, late (ms)",
+                         spread([lateness(k[2], nominal[r])[i] if len(k[2]) > i else None
+                                 for k in ks]), lateness(s[2], nominal[r])[i]))
+        rows.append((f"silent host, syn_retries {r}: SYNs sent", spread([len(k[2]) for k in ks]),
+                     len(s[2])))
+        rows.append((f"silent host, syn_retries {r}: ETIMEDOUT at {give_up[r]} s, late (ms)",
+                     spread([round(1000 * (k[1] - give_up[r])) for k in ks]),
+                     round(1000 * (s[1] - give_up[r]))))
+        for n in FAILED_CONNECT_COUNTERS:
+            rows.append((f"silent host, syn_retries {r}: {n}", spread([k[3][n] for k in ks]),
+                         s[3][n]))
+
+
+def exp_synack(args, rows):
+    nominal = [0, 1, 3, 7, 15]
+    ks = [t for _ in range(args.runs) for t in kernel_synack()]
+    s = synsim_synack(args.synsim)
+    for i, n in enumerate(nominal):
+        rows.append((f"unanswered request: SYN-ACK at {n} s, late (ms)",
+                     spread([lateness(k, nominal)[i] if len(k) > i else None for k in ks]),
+                     lateness(s, nominal)[i]))
+
+
+FLOOD_CONFIGS = [(b, r, c) for c in (0, 1) for b in (16, 128) for r in (200, 2000)]
+FLOOD_FIGURES = [("SYN-RECV median during flood", "flood_median"),
+                 ("SYN-RECV level after flood", "level_after"),
+                 ("time to settle after flood (s)", "settle_s"),
+                 ("spoofed SYNs sent", "spoofed_sent"),
+                 ("spoofed SYNs that got a request (%)", "requests_pct"),
+                 ("legit success, started in flood (%)", "legit_in_flood_pct"),
+                 ("legit success, 7 s window inside flood (%)", "legit_window_inside_pct")]
+
+
+def exp_flood(args, rows):
+    for b, r, c in FLOOD_CONFIGS:
+        tag = f"B={b}, {r}/s, cookies {'on' if c else 'off'}"
+        ks = []
+        for run in range(args.runs):
+            ks.append(kernel_flood(b, r, c, run))
+            print(f"# kernel {tag} run {run + 1}: {json.dumps(ks[-1])}", flush=True)
+        s = synsim_flood(args.synsim, b, r, c)
+        print(f"# synsim {tag}: {json.dumps(s)}", flush=True)
+        for label, key in FLOOD_FIGURES:
+            rows.append((f"{tag}: {label}", spread([k[key] for k in ks]), s[key]))
+        for part in ("2", "3", "4", "5+"):
+            rows.append((f"{tag}: requests with {part} SYN-ACKs (%)",
+                         spread([k["split_pct"][part] for k in ks]), s["split_pct"][part]))
+        for n in FLOOD_COUNTERS:
+            rows.append((f"{tag}: {n}", spread([k["counters"][n] for k in ks]), s["counters"][n]))
+
+
+def exp_counters(args, rows):
+    ks = [kernel_cookie_overflow() for _ in range(args.runs)]
+    s = synsim_cookie_overflow(args.synsim)
+    for n in s:
+        rows.append((f"3 cookie ACKs, accept queue holds 2: {n}", spread([k[n] for k in ks]), s[n]))
+    ks = [kernel_syn_retransmit() for _ in range(args.runs)]
+    s = synsim_syn_retransmit(args.synsim)
+    for n in s:
+        rows.append((f"SYN sent 4 times 100 ms apart to a request: {n}", spread([k[n] for k in ks]),
+                     s[n]))
+    ks = [kernel_proven() for _ in range(args.runs)]
+    s = synsim_proven(args.synsim)
+    rows.append(("proven peer: tcp_metrics entry written for", spread([" ".join(k["metrics_for"])
+                                                                      or "none" for k in ks]), "-"))
+    for who in ("clean", "reset"):
+        rows.append((f"proven peer: source closed by {'FIN' if who == 'clean' else 'RST'}, "
+                     f"connect with queue at the quarter cap",
+                     spread([k[who][0] for k in ks]), s.get(who)))
+
+
+EXPERIMENTS = {"plateau": exp_plateau, "dead_host": exp_dead_host, "synack": exp_synack,
+               "flood": exp_flood, "counters": exp_counters}
 
 
 def main():
+    if len(sys.argv) > 2 and sys.argv[1] == "--agent":
+        print(json.dumps(AGENTS[sys.argv[2]](**json.loads(sys.argv[3]))), flush=True)
+        return
     ap = argparse.ArgumentParser()
     ap.add_argument("--synsim", default="target/release/simulate")
+    ap.add_argument("--only", choices=sorted(EXPERIMENTS), action="append")
+    ap.add_argument("--runs", type=int, default=2)
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("needs root (network namespaces, raw sockets)")
-    print("kernel:", os.uname().release)
+    print("kernel:", os.uname().release, time.strftime("%Y-%m-%d", time.gmtime()))
     setup()
+    rows = []
     try:
-        rows = []
-        for backlog in (16, 128):
-            rows.append((f"SYN-queue plateau, backlog {backlog}, cookies off",
-                         kernel_plateau(backlog), synsim_plateau(args.synsim, backlog)))
-        rows.append(("quarter rule: backlog 128, max_syn_backlog 64",
-                     kernel_plateau(128, max_syn_backlog=64), synsim_plateau(args.synsim, 128, 64)))
-        for r in (2, 3):
-            k = kernel_dead_host(r)
-            s = synsim_dead_host(args.synsim, r)
-            rows.append((f"silent host, syn_retries {r}: outcome", k[0], s[0]))
-            rows.append((f"silent host, syn_retries {r}: SYN times (s)",
-                         [round(x, 2) for x in k[2]], [round(x, 2) for x in s[2]]))
-            rows.append((f"silent host, syn_retries {r}: gives up at (s)", round(k[1], 2), round(s[1], 2)))
-        print(f"{'experiment':55} {'Linux':>30} {'synsim':>30}")
-        for name, k, s in rows:
-            print(f"{name:55} {str(k):>30} {str(s):>30}")
+        for name in args.only or EXPERIMENTS:
+            st = time.monotonic()
+            EXPERIMENTS[name](args, rows)
+            print(f"# {name}: {time.monotonic() - st:.0f} s wall", flush=True)
     finally:
         teardown()
+        print(f"| experiment | Linux ({args.runs} runs) | synsim |\n|---|---|---|")
+        for name, k, s in rows:
+            print(f"| {name} | {k} | {s} |")
 
 
 if __name__ == "__main__":
