@@ -14,21 +14,25 @@
 //! - [`wire`]: segments, sequence numbers, flags, packets (small `Copy` values).
 //! - [`tcp`]: one host's TCP stack as a sans-IO state machine: control blocks, listeners with
 //!   separate SYN and accept queues, the knobs and profiles ([`tcp::config`]), counters named
-//!   after Linux's nstat MIBs, SYN cookies. RFC 9293 §3.10 processing lives in `tcp/process.rs`.
+//!   after Linux's nstat MIBs, SYN cookies. RFC 9293 §3.10 processing lives in `tcp/process.rs`;
+//!   `tcp/stack/` holds the tables and `set_state` (`mod.rs`), sending, timers, the SYN queue
+//!   and cache, and `apps.rs`, the client and server applications still driven from the stack;
+//!   `tcp/ports.rs` chooses ephemeral ports.
 //! - [`net`]: address ownership, per-path latency/jitter/loss, scripted drops, black holes, the
 //!   ICMP router.
 //! - [`sim`]: the event queue (a hierarchical timing wheel, exact `(time, seq)` order) and
 //!   engine, arrival processes, and the [`sim::Observer`] trait through which everything that
 //!   happens is reported.
-//!
 //! - [`spec`]: the validated scenario types (hosts, listeners, clients, attackers, network,
 //!   charts) that `sim` and `report` run on; no file format in them.
 //!
 //! Thin shell:
 //! - [`scenario`]: JSON in, validated once into [`spec`] types; errors carry the JSON path and
 //!   line/column.
-//! - [`report`]: metrics folded while running, `summary.json`, `timeline.csv`, `events.jsonl`,
-//!   all written atomically.
+//! - [`report`]: metrics folded while running ([`report::Recorder`]), the typed
+//!   [`report::Summary`] behind `summary.json`, the charts and the page; `timeline.csv` and
+//!   `events.jsonl` written by serializers; the output budget; an output directory committed
+//!   all-or-nothing under a lock (`report/output.rs`).
 //! - `src/bin/simulate.rs`: the CLI.
 //!
 //! Benchmarks live in `benches/engine.rs` and `scripts/sweep.sh`; figures and how to reproduce
