@@ -16,13 +16,16 @@
 //!   separate SYN and accept queues, the knobs and profiles ([`tcp::config`]), counters named
 //!   after Linux's nstat MIBs, SYN cookies. RFC 9293 §3.10 processing lives in `tcp/process.rs`;
 //!   `tcp/stack/` holds the tables and `set_state` (`mod.rs`), sending, timers, the SYN queue
-//!   and cache, and `apps.rs`, the client and server applications still driven from the stack;
-//!   `tcp/ports.rs` chooses ephemeral ports.
+//!   and cache, and `socket.rs`, the socket calls (connect, accept, recv, write, close) whose
+//!   results come back as [`tcp::SocketEvent`]s; `tcp/ports.rs` chooses ephemeral ports. No
+//!   application lives in the stack.
 //! - [`net`]: address ownership, per-path latency/jitter/loss, scripted drops, black holes, the
 //!   ICMP router.
 //! - [`sim`]: the event queue (a hierarchical timing wheel, exact `(time, seq)` order) and
 //!   engine, arrival processes, and the [`sim::Observer`] trait through which everything that
-//!   happens is reported.
+//!   happens is reported. [`sim::workload`] holds the applications above the stacks: the
+//!   clients (connect, write, await the reply, close) and their outcomes, the servers behind
+//!   each listener (accept policy, echo), and the SYN-flood attackers.
 //! - [`spec`]: the validated scenario types (hosts, listeners, clients, attackers, network,
 //!   charts) that `sim` and `report` run on; no file format in them.
 //!

@@ -10,8 +10,9 @@ use std::collections::HashMap;
 
 use synsim::net::{HostId, Network};
 use synsim::report::Recorder;
+use synsim::sim::Outcome;
 use synsim::sim::{Fate, Observer, OutcomeRecord, Simulation};
-use synsim::tcp::{Outcome, Reason, Role, TcpState};
+use synsim::tcp::{Reason, Role, TcpState};
 use synsim::time::{SimDuration, SimTime};
 use synsim::wire::Packet;
 

@@ -6,8 +6,8 @@ mod common;
 use common::*;
 use synsim::net::HostId;
 use synsim::scenario;
+use synsim::sim::Outcome;
 use synsim::sim::RunStats;
-use synsim::tcp::Outcome;
 
 fn run(name: &str) -> (Log, RunStats, synsim::sim::Simulation) {
     let path = scenario_path(&format!("defences/{name}"));

@@ -20,12 +20,14 @@ use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 use rand::{Rng, RngExt, SeedableRng};
 
+use synsim::net::HostId;
 use synsim::rng::StreamRng;
+use synsim::sim::workload::{AppTimer, Attempt, Exchange, HostApps};
+use synsim::sim::{Outcome, OutcomeRecord};
+use synsim::spec::{AcceptPolicy, ListenerSpec, ServerApp};
 use synsim::tcp::config::SyncacheConfig;
-use synsim::tcp::listener::{AcceptPolicy, ListenSpec};
-use synsim::tcp::tcb::{App, ClientApp, ServerApp};
 use synsim::tcp::{
-    Note, Outbox, Outcome, Profile, Reason, Role, Stack, StackConfig, SynCookies, TcpState, Wake,
+    Note, Outbox, Profile, Reason, Role, Stack, StackConfig, SynCookies, TcpState, Wake,
 };
 use synsim::time::{SimDuration, SimTime};
 use synsim::wire::{AddrId, Endpoint, Flags, IcmpCode, Packet, Payload, Segment, SeqNum};
@@ -276,14 +278,24 @@ struct RequestRec {
     touched: bool,
 }
 
+/// A wake-up the harness holds: a stack's or an application's.
+#[derive(Clone, Copy, Debug)]
+enum W {
+    Stack(Wake),
+    App(AppTimer),
+}
+
 struct World {
     knobs: Knobs,
     cfg: [StackConfig; 3],
     stacks: Vec<Stack>,
+    /// The applications of each host (the client's attempts, the server's accept and echo).
+    apps: Vec<HostApps>,
     alive: [bool; 3],
     now: SimTime,
     flights: Vec<Packet>,
-    wakes: Vec<(usize, Wake, SimTime, u64)>,
+    /// Wake-ups asked for: the stacks' and their applications' timers.
+    wakes: Vec<(usize, W, SimTime, u64)>,
     wake_seq: u64,
     conn_rng: StreamRng,
     spoof_rng: StreamRng,
@@ -338,16 +350,22 @@ impl World {
         let mut stacks: Vec<Stack> = (0..3)
             .map(|i| Stack::new(cfg[i].clone(), stream(i as u64)))
             .collect();
-        stacks[SERVER].listen(ListenSpec {
-            port: PORT,
-            backlog: knobs.backlog,
-            accept: knobs.accept,
-            app: knobs.app,
-        });
+        let mut apps: Vec<HostApps> = (0..3).map(|_| HostApps::default()).collect();
+        apps[SERVER].listen(
+            &mut stacks[SERVER],
+            &ListenerSpec {
+                host: HostId(SERVER as u32),
+                port: PORT,
+                backlog: knobs.backlog,
+                accept: knobs.accept,
+                app: knobs.app,
+            },
+        );
         World {
             knobs,
             cfg,
             stacks,
+            apps,
             alive: [true; 3],
             now: SimTime::ZERO,
             flights: Vec::new(),
@@ -459,18 +477,15 @@ impl World {
                 } else {
                     Payload::EMPTY
                 };
-                let app = ClientApp {
+                let app = Attempt {
                     client: 0,
                     attempt,
-                    started: self.now,
-                    connected: None,
-                    send,
-                    send_delay: SimDuration::ZERO,
-                    expect_reply: send.len() as u8,
-                    close,
-                    sent: false,
-                    done: false,
-                    syns_sent: 0,
+                    exchange: Exchange {
+                        send,
+                        send_delay: SimDuration::ZERO,
+                        expect_reply: send.len() as u8,
+                        close,
+                    },
                 };
                 self.attempts.push(AttemptRec {
                     port: 0,
@@ -481,7 +496,8 @@ impl World {
                     finished: false,
                 });
                 let mut out = std::mem::take(&mut self.out);
-                let id = self.stacks[CLIENT].connect(
+                let id = self.apps[CLIENT].connect(
+                    &mut self.stacks[CLIENT],
                     self.now,
                     addr_of(CLIENT),
                     remote,
@@ -511,6 +527,7 @@ impl World {
                     self.stacks[host].crash(self.now, &mut out);
                     self.out = out;
                     self.process(host, Trigger::Crash)?;
+                    self.apps[host].on_crash();
                     if host == SERVER {
                         // Requests died with the host.
                         self.requests.clear();
@@ -571,7 +588,12 @@ impl World {
         self.advance(at)?;
         if self.alive[host] {
             let mut out = std::mem::take(&mut self.out);
-            self.stacks[host].on_wake(self.now, wake, &mut out);
+            match wake {
+                W::Stack(w) => self.stacks[host].on_wake(self.now, w, &mut out),
+                W::App(timer) => {
+                    self.apps[host].on_timer(&mut self.stacks[host], timer, self.now, &mut out)
+                }
+            }
             self.out = out;
             self.process(host, Trigger::Wake)?;
         }
@@ -684,6 +706,61 @@ impl World {
         }
     }
 
+    /// One outcome per attempt, with the SYN count and (for a timeout) the schedule the
+    /// profile promises.
+    fn check_outcome(&mut self, o: &OutcomeRecord) -> Check {
+        let OutcomeRecord {
+            client,
+            attempt,
+            outcome,
+            started,
+            syns_sent,
+            ..
+        } = *o;
+        ensure!(client == 0, "outcome for unknown client {client}");
+        ensure!(
+            (attempt as usize) < self.attempts.len(),
+            "outcome for attempt {attempt} never started"
+        );
+        if let Some(prev) = self.outcomes.insert(attempt, outcome) {
+            return Err(format!(
+                "attempt {attempt} got a second outcome {outcome:?} after {prev:?}"
+            ));
+        }
+        let rec = &mut self.attempts[attempt as usize];
+        rec.finished = true;
+        ensure!(
+            started == rec.started,
+            "attempt {attempt}: start time changed"
+        );
+        if !rec.touched && outcome != Outcome::Aborted {
+            ensure!(
+                syns_sent as usize == rec.syns.len(),
+                "attempt {attempt}: outcome says {syns_sent} SYNs, {} were sent",
+                rec.syns.len()
+            );
+        }
+        if outcome == Outcome::TimedOut && !rec.touched {
+            let (sends, give_up) = self.cfg[CLIENT].syn_schedule_ms();
+            let rel: Vec<u64> = rec
+                .syns
+                .iter()
+                .map(|t| t.since(rec.started).as_ns())
+                .collect();
+            let want: Vec<u64> = sends.iter().map(|ms| ms * 1_000_000).collect();
+            ensure!(
+                rel == want,
+                "attempt {attempt} timed out after SYNs at {rel:?} ns, schedule is {want:?}"
+            );
+            ensure!(
+                self.now.since(rec.started) == SimDuration::from_ms(give_up),
+                "attempt {attempt} timed out after {}, schedule says {give_up} ms",
+                self.now.since(rec.started)
+            );
+        }
+        Ok(())
+    }
+
     /// Acts on and checks everything a stack call put in the outbox.
     fn process(&mut self, host: usize, trig: Trigger) -> Check {
         let mut out = std::mem::take(&mut self.out);
@@ -695,8 +772,14 @@ impl World {
 
     fn process_inner(&mut self, host: usize, trig: Trigger, out: &mut Outbox) -> Check {
         let name = HOST_NAMES[host];
-        for note in &out.notes {
-            match *note {
+        let done: Vec<OutcomeRecord> = self.apps[host].fx.outcomes.drain(..).collect();
+        for o in &done {
+            self.check_outcome(o)?;
+        }
+        let mut i = 0;
+        while let Some(&note) = out.notes.get(i) {
+            i += 1;
+            match note {
                 Note::State {
                     serial,
                     role,
@@ -735,59 +818,24 @@ impl World {
                     }
                 }
                 Note::Discard { .. } => {}
-                Note::Outcome {
-                    client,
-                    attempt,
-                    outcome,
-                    started,
-                    syns_sent,
-                    ..
+                Note::Socket {
+                    conn,
+                    serial,
+                    event,
                 } => {
-                    ensure!(client == 0, "outcome for unknown client {client}");
-                    ensure!(
-                        (attempt as usize) < self.attempts.len(),
-                        "outcome for attempt {attempt} never started"
-                    );
-                    if let Some(prev) = self.outcomes.insert(attempt, outcome) {
-                        return Err(format!(
-                            "attempt {attempt} got a second outcome {outcome:?} after {prev:?}"
-                        ));
-                    }
-                    let rec = &mut self.attempts[attempt as usize];
-                    rec.finished = true;
-                    ensure!(
-                        started == rec.started,
-                        "attempt {attempt}: start time changed"
-                    );
-                    if !rec.touched && outcome != Outcome::Aborted {
-                        ensure!(
-                            syns_sent as usize == rec.syns.len(),
-                            "attempt {attempt}: outcome says {syns_sent} SYNs, {} were sent",
-                            rec.syns.len()
-                        );
-                    }
-                    if outcome == Outcome::TimedOut && !rec.touched {
-                        let (sends, give_up) = self.cfg[CLIENT].syn_schedule_ms();
-                        let rel: Vec<u64> = rec
-                            .syns
-                            .iter()
-                            .map(|t| t.since(rec.started).as_ns())
-                            .collect();
-                        let want: Vec<u64> = sends.iter().map(|ms| ms * 1_000_000).collect();
-                        ensure!(
-                            rel == want,
-                            "attempt {attempt} timed out after SYNs at {rel:?} ns, schedule is {want:?}"
-                        );
-                        ensure!(
-                            self.now.since(rec.started) == SimDuration::from_ms(give_up),
-                            "attempt {attempt} timed out after {}, schedule says {give_up} ms",
-                            self.now.since(rec.started)
-                        );
+                    let apps = &mut self.apps[host];
+                    apps.on_socket(&mut self.stacks[host], conn, serial, event, self.now, out);
+                    let done: Vec<OutcomeRecord> = apps.fx.outcomes.drain(..).collect();
+                    for o in &done {
+                        self.check_outcome(o)?;
                     }
                 }
             }
         }
-        for &(wake, at) in &out.wakes {
+        let timers: Vec<(AppTimer, SimTime)> = self.apps[host].fx.timers.drain(..).collect();
+        let stack_wakes = out.wakes.iter().map(|&(w, at)| (W::Stack(w), at));
+        let app_wakes = timers.iter().map(|&(w, at)| (W::App(w), at));
+        for (wake, at) in stack_wakes.chain(app_wakes).collect::<Vec<_>>() {
             ensure!(
                 at >= self.now,
                 "{name} asked for a wake-up in the past: {at} < {}",
@@ -1140,10 +1188,7 @@ impl World {
             self.flights.len()
         );
         // Every attempt: exactly one outcome, or still in progress.
-        let in_progress = self.stacks[CLIENT]
-            .connections()
-            .filter(|t| matches!(t.app, App::Client(a) if !a.done))
-            .count();
+        let in_progress = self.apps[CLIENT].unfinished() as usize;
         ensure!(
             self.outcomes.len() + in_progress == self.attempts.len(),
             "{} outcomes + {in_progress} in progress != {} attempts",
@@ -1189,8 +1234,7 @@ impl World {
                         continue;
                     }
                     let live = self.stacks[CLIENT].connections().any(|t| {
-                        matches!(t.app, App::Client(c) if c.attempt == i as u64)
-                            && t.state.is_synchronized()
+                        t.local.port == a.port && t.iss == a.iss && t.state.is_synchronized()
                     });
                     ensure!(
                         live,

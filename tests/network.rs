@@ -8,7 +8,8 @@ use serde_json::json;
 use synsim::net::HostId;
 use synsim::scenario;
 use synsim::sim::Fate;
-use synsim::tcp::{Outcome, Reason, TcpState};
+use synsim::sim::Outcome;
+use synsim::tcp::{Reason, TcpState};
 use synsim::time::NS_PER_MS;
 
 fn build(v: serde_json::Value) -> synsim::spec::Scenario {

@@ -8,8 +8,9 @@ use serde_json::{Value, json};
 use synsim::net::HostId;
 use synsim::scenario;
 use synsim::sim::Fate;
+use synsim::sim::Outcome;
 use synsim::spec::Scenario;
-use synsim::tcp::{Outcome, Reason, TcpState};
+use synsim::tcp::{Reason, TcpState};
 use synsim::time::{NS_PER_MS, NS_PER_S};
 use synsim::wire::Flags;
 

@@ -5,7 +5,8 @@ mod common;
 use common::*;
 use synsim::net::HostId;
 use synsim::sim::Fate;
-use synsim::tcp::{Outcome, Reason, TcpState};
+use synsim::sim::Outcome;
+use synsim::tcp::{Reason, TcpState};
 use synsim::time::{NS_PER_MS, NS_PER_S, SimTime};
 use synsim::wire::Flags;
 

@@ -1,10 +1,12 @@
 //! Unit tests per TCP state (RFC 9293 §3.10.7), driving one sans-IO `Stack` with hand-made
 //! segments: a fixture per state, then the segments that state must accept, answer or refuse.
 
+use synsim::net::HostId;
 use synsim::rng::RngStreams;
-use synsim::tcp::listener::{AcceptPolicy, ListenSpec};
-use synsim::tcp::tcb::{ClientApp, ServerApp};
-use synsim::tcp::{Note, Outbox, Outcome, Reason, Stack, StackConfig, TcpState, Wake};
+use synsim::sim::Outcome;
+use synsim::sim::workload::{AppTimer, Attempt, Exchange, HostApps};
+use synsim::spec::{AcceptPolicy, ListenerSpec, ServerApp};
+use synsim::tcp::{Note, Outbox, Reason, Stack, StackConfig, TcpState, Wake};
 use synsim::time::{SimDuration, SimTime};
 use synsim::wire::{AddrId, Endpoint, Flags, Payload, Segment, SeqNum};
 
@@ -15,36 +17,76 @@ fn ep(addr: AddrId, port: u16) -> Endpoint {
     Endpoint { addr, port }
 }
 
+/// A wake-up the harness holds: the stack's or its application's.
+#[derive(Clone, Copy, Debug)]
+enum W {
+    Stack(Wake),
+    App(AppTimer),
+}
+
 struct H {
     st: Stack,
+    /// The applications above the stack (the client attempt, the listener's accept and echo).
+    apps: HostApps,
     out: Outbox,
     now: SimTime,
     /// Wake-ups requested so far and not yet delivered (what the engine's queue would hold).
-    pending: Vec<(Wake, SimTime)>,
+    pending: Vec<(W, SimTime)>,
+    /// Outcomes of the last call.
+    outcomes: Vec<Outcome>,
 }
 
 impl H {
     fn new() -> H {
         H {
             st: Stack::new(StackConfig::linux(), RngStreams::new(1).stream("h")),
+            apps: HostApps::default(),
             out: Outbox::default(),
             now: SimTime::ZERO,
             pending: Vec::new(),
+            outcomes: Vec::new(),
         }
     }
+    /// What the engine does after a call: socket events to the applications (whose calls
+    /// may add notes), then the wake-ups and timers to hold.
+    fn settle(&mut self) {
+        self.outcomes = self.apps.fx.outcomes.drain(..).map(|o| o.outcome).collect();
+        let mut i = 0;
+        while let Some(&n) = self.out.notes.get(i) {
+            i += 1;
+            if let Note::Socket {
+                conn,
+                serial,
+                event,
+            } = n
+            {
+                let now = self.now;
+                self.apps
+                    .on_socket(&mut self.st, conn, serial, event, now, &mut self.out);
+                let done = self.apps.fx.outcomes.drain(..).map(|o| o.outcome);
+                self.outcomes.extend(done);
+            }
+        }
+        let wakes = self.out.wakes.iter().map(|&(w, at)| (W::Stack(w), at));
+        self.pending.extend(wakes);
+        let timers = self.apps.fx.timers.drain(..).map(|(w, at)| (W::App(w), at));
+        self.pending.extend(timers);
+    }
     fn listen(&mut self, accept: AcceptPolicy) {
-        self.st.listen(ListenSpec {
+        let spec = ListenerSpec {
+            host: HostId(0),
             port: 80,
             backlog: 8,
             accept,
             app: ServerApp::EchoUpper,
-        });
+        };
+        self.apps.listen(&mut self.st, &spec);
     }
     /// Delivers a segment; returns what the stack sent back.
     fn rx(&mut self, seg: Segment) -> Vec<Segment> {
         self.out.clear();
         self.st.on_segment(self.now, seg, &mut self.out);
-        self.pending.extend(self.out.wakes.iter().copied());
+        self.settle();
         self.out.segments.clone()
     }
     /// Advances to the earliest pending wake-up and delivers it (stale ones do nothing, as
@@ -56,8 +98,11 @@ impl H {
         let (w, at) = self.pending.remove(i);
         self.now = at;
         self.out.clear();
-        self.st.on_wake(self.now, w, &mut self.out);
-        self.pending.extend(self.out.wakes.iter().copied());
+        match w {
+            W::Stack(w) => self.st.on_wake(self.now, w, &mut self.out),
+            W::App(t) => self.apps.on_timer(&mut self.st, t, self.now, &mut self.out),
+        }
+        self.settle();
         self.out.segments.clone()
     }
     fn state(&self) -> Option<TcpState> {
@@ -67,14 +112,7 @@ impl H {
         self.st.connections().next().expect("a connection")
     }
     fn outcomes(&self) -> Vec<Outcome> {
-        self.out
-            .notes
-            .iter()
-            .filter_map(|n| match n {
-                Note::Outcome { outcome, .. } => Some(*outcome),
-                _ => None,
-            })
-            .collect()
+        self.outcomes.clone()
     }
     fn discards(&self) -> Vec<Reason> {
         self.out
@@ -99,29 +137,28 @@ fn seg(src: Endpoint, dst: Endpoint, seq: u32, ack: u32, flags: Flags, data: &[u
     }
 }
 
-fn app(send: &[u8], close: bool) -> ClientApp {
-    ClientApp {
+fn app(send: &[u8], close: bool) -> Attempt {
+    Attempt {
         client: 0,
         attempt: 0,
-        started: SimTime::ZERO,
-        connected: None,
-        send: Payload::from_slice(send),
-        send_delay: SimDuration::ZERO,
-        expect_reply: send.len() as u8,
-        close,
-        sent: false,
-        done: false,
-        syns_sent: 0,
+        exchange: Exchange {
+            send: Payload::from_slice(send),
+            send_delay: SimDuration::ZERO,
+            expect_reply: send.len() as u8,
+            close,
+        },
     }
 }
 
 /// A client in SYN-SENT towards PEER:80; returns (harness, local endpoint, ISS).
-fn syn_sent(a: ClientApp) -> (H, Endpoint, u32) {
+fn syn_sent(a: Attempt) -> (H, Endpoint, u32) {
     let mut h = H::new();
     let mut rng = RngStreams::new(2).stream("c");
-    h.st.connect(h.now, ME, ep(PEER, 80), a, &mut rng, &mut h.out)
+    let (now, remote) = (h.now, ep(PEER, 80));
+    h.apps
+        .connect(&mut h.st, now, ME, remote, a, &mut rng, &mut h.out)
         .unwrap();
-    h.pending.extend(h.out.wakes.iter().copied());
+    h.settle();
     let syn = h.out.segments[0];
     assert_eq!(syn.flags, Flags::SYN);
     (h, syn.src, syn.seq.0)
@@ -130,7 +167,7 @@ fn syn_sent(a: ClientApp) -> (H, Endpoint, u32) {
 const IRS: u32 = 5000;
 
 /// A client that completed the handshake (peer ISN = IRS).
-fn established(a: ClientApp) -> (H, Endpoint, u32) {
+fn established(a: Attempt) -> (H, Endpoint, u32) {
     let (mut h, me, iss) = syn_sent(a);
     h.now = SimTime(20_000_000);
     let out = h.rx(seg(ep(PEER, 80), me, IRS, iss + 1, Flags::SYN_ACK, b""));
@@ -476,9 +513,8 @@ fn stale_wakeups_are_ignored() {
     h.now = at;
     h.out.clear();
     // A wake-up for a generation that no longer exists does nothing.
-    if let Wake::Conn(id, g) = w {
-        h.st.on_wake(at, Wake::Conn(id, g.wrapping_add(1)), &mut h.out);
-    }
+    let Wake::Conn(id, g) = w;
+    h.st.on_wake(at, Wake::Conn(id, g.wrapping_add(1)), &mut h.out);
     assert!(h.out.segments.is_empty());
     h.st.on_wake(at, w, &mut h.out);
     assert_eq!(

@@ -14,7 +14,8 @@ use signal_hook::flag;
 
 use synsim::report::{self, RunError, RunOptions, RunReport, Summary};
 use synsim::scenario;
-use synsim::tcp::{Outcome, Profile};
+use synsim::sim::Outcome;
+use synsim::tcp::Profile;
 
 #[derive(Parser, Debug)]
 #[command(

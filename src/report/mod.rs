@@ -19,9 +19,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::net::{HostId, Network};
+use crate::sim::Outcome;
 use crate::sim::{Fate, Observer, OutcomeRecord, RunStats, Sample, SimError, Simulation};
 use crate::spec::Scenario;
-use crate::tcp::{Outcome, Reason, Role, TcpState};
+use crate::tcp::{Reason, Role, TcpState};
 use crate::time::SimTime;
 use crate::wire::Packet;
 use histogram::Histogram;

@@ -13,9 +13,10 @@ use serde_json::Value;
 
 use super::Recorder;
 use crate::net::HostId;
+use crate::sim::Outcome;
 use crate::sim::{RunStats, Simulation};
 use crate::spec::Scenario;
-use crate::tcp::{Counters, Outcome};
+use crate::tcp::Counters;
 
 /// Counters by nstat name.
 pub type CounterMap = BTreeMap<String, u64>;

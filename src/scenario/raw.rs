@@ -206,11 +206,11 @@ pub struct RawListener {
     #[serde(default)]
     pub accept: RawAccept,
     #[serde(default = "default_app")]
-    pub app: crate::tcp::tcb::ServerApp,
+    pub app: crate::spec::ServerApp,
 }
 
-fn default_app() -> crate::tcp::tcb::ServerApp {
-    crate::tcp::tcb::ServerApp::EchoUpper
+fn default_app() -> crate::spec::ServerApp {
+    crate::spec::ServerApp::EchoUpper
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -255,7 +255,8 @@ pub struct RawClient {
     pub send: Option<String>,
     #[serde(default)]
     pub send_delay_ms: f64,
-    /// Wait for a reply as long as the message (the echo_upper server) before closing.
+    /// Wait for a reply as long as the message (the echo_upper server) before closing;
+    /// `false`: established once the message is written.
     #[serde(default = "default_true")]
     pub expect_reply: bool,
     /// Close the connection once the exchange is over.

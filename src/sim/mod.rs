@@ -1,5 +1,6 @@
 //! The engine: a discrete-event loop over one [`EventQueue`], driving the hosts' TCP stacks,
-//! the network, the clients' and attackers' arrival processes, and host crashes.
+//! the network, the applications above the stacks ([`workload`]: clients, servers,
+//! attackers), and host crashes.
 //!
 //! The hot path is `pop event -> hand it to a stack or the network -> drain the stack's
 //! outbox into new events`. Packets in flight live in a slab (reused slots), the outbox is
@@ -10,24 +11,19 @@
 pub mod observer;
 pub mod queue;
 pub mod traffic;
-
-use std::net::IpAddr;
-
-use rand::{Rng, RngExt};
-use rustc_hash::FxHashMap;
+pub mod workload;
 
 use crate::net::{AddrTable, HostId, NetDrop, Network, Route};
-use crate::rng::{RngStreams, StreamRng};
-use crate::spec::{Scenario, Spoof};
-use crate::tcp::listener::ListenSpec;
-use crate::tcp::tcb::{App, ClientApp};
-use crate::tcp::{Note, Outbox, Outcome, Reason, Role, Stack, TcpState, Wake};
+use crate::rng::RngStreams;
+use crate::spec::Scenario;
+use crate::tcp::{Note, Outbox, Role, Stack, TcpState, Wake};
 use crate::time::{SimDuration, SimTime};
-use crate::wire::{AddrId, Endpoint, Flags, Packet, Payload, Segment, SeqNum};
+use crate::wire::Packet;
 
 pub use observer::{Fate, ListenerSample, NoObserver, Observer, OutcomeRecord, Sample};
 pub use queue::EventQueue;
-use traffic::ArrivalProcess;
+pub use workload::Outcome;
+use workload::{AppTimer, Workload};
 
 /// Packets the network holds in flight at most (each about 100 bytes with its queue entry, so
 /// about 100 MB at the limit). A packet sent while the limit is reached is dropped with
@@ -39,6 +35,7 @@ pub const MAX_PACKETS_IN_FLIGHT: u64 = 1_000_000;
 enum Event {
     Deliver { slot: u32, to: HostId },
     Wake { host: HostId, wake: Wake },
+    App { host: HostId, timer: AppTimer },
     ClientArrival(u32),
     AttackSyn(u32),
     Crash(HostId),
@@ -49,39 +46,6 @@ enum Event {
 /// ([`Stack::is_alive`]): the one source of truth for liveness.
 struct HostRt {
     stack: Stack,
-}
-
-struct ClientRt {
-    host: HostId,
-    local: AddrId,
-    target: Endpoint,
-    arrivals: ArrivalProcess,
-    /// Ephemeral ports and ISNs of this client's connections.
-    conn_rng: StreamRng,
-    send: Payload,
-    send_delay: SimDuration,
-    expect_reply: u8,
-    close: bool,
-    attempts: u64,
-}
-
-enum SpoofRt {
-    Own(AddrId),
-    Range {
-        base: u128,
-        v4: bool,
-        count: u64,
-        cache: FxHashMap<u64, AddrId>,
-    },
-    List(Vec<AddrId>),
-}
-
-struct AttackerRt {
-    host: HostId,
-    target: Endpoint,
-    arrivals: ArrivalProcess,
-    rng: StreamRng,
-    spoof: SpoofRt,
 }
 
 /// The run's totals that are not observations.
@@ -117,8 +81,7 @@ pub struct Simulation {
     pub net: Network,
     packets: Vec<Packet>,
     free_packets: Vec<u32>,
-    clients: Vec<ClientRt>,
-    attackers: Vec<AttackerRt>,
+    workload: Workload,
     out: Outbox,
     end: SimTime,
     sample_interval: SimDuration,
@@ -129,13 +92,6 @@ pub struct Simulation {
     stats: RunStats,
     max_events: u64,
     max_in_flight: u64,
-}
-
-fn ip_to_u128(ip: IpAddr) -> u128 {
-    match ip {
-        IpAddr::V4(a) => u32::from(a) as u128,
-        IpAddr::V6(a) => u128::from(a),
-    }
 }
 
 /// The hosts' addresses (each owned by its host) and their stacks. Host names cannot contain
@@ -165,116 +121,31 @@ fn hosts_of(scn: &Scenario, streams: &RngStreams) -> (AddrTable, Vec<HostRt>) {
     (addrs, hosts)
 }
 
-/// The attackers' runtime state, their first SYN queued.
-fn attackers_of(
-    scn: &Scenario,
-    addrs: &mut AddrTable,
-    streams: &RngStreams,
-    queue: &mut EventQueue<Event>,
-) -> Vec<AttackerRt> {
-    let mut attackers = Vec::new();
-    for (i, a) in scn.attackers.iter().enumerate() {
-        let target = Endpoint {
-            addr: addrs.intern(a.target.ip()),
-            port: a.target.port(),
-        };
-        let own = scn.hosts[a.host.0 as usize]
-            .addrs
-            .iter()
-            .find(|x| x.is_ipv4() == a.target.is_ipv4())
-            .or(scn.hosts[a.host.0 as usize].addrs.first())
-            .copied()
-            .expect("validated: hosts have addresses");
-        let spoof = match &a.spoof {
-            Spoof::Own => SpoofRt::Own(addrs.find(&own).expect("host address interned")),
-            Spoof::Range { base, count } => SpoofRt::Range {
-                base: ip_to_u128(*base),
-                v4: base.is_ipv4(),
-                count: *count,
-                cache: FxHashMap::default(),
-            },
-            Spoof::Hosts(hs) => SpoofRt::List(
-                hs.iter()
-                    .map(|h| {
-                        let ip = scn.hosts[h.0 as usize]
-                            .addrs
-                            .iter()
-                            .find(|x| x.is_ipv4() == a.target.is_ipv4())
-                            .or(scn.hosts[h.0 as usize].addrs.first())
-                            .copied()
-                            .expect("validated: hosts have addresses");
-                        addrs.find(&ip).expect("host address interned")
-                    })
-                    .collect(),
-            ),
-        };
-        let mut arrivals = ArrivalProcess::new(
-            a.arrivals.clone(),
-            streams.stream(&format!("attacker/{}/arrivals", a.name)),
-        );
-        if let Some(t) = arrivals.next_time() {
-            queue.push(t, Event::AttackSyn(i as u32));
-        }
-        attackers.push(AttackerRt {
-            host: a.host,
-            target,
-            arrivals,
-            rng: streams.stream(&format!("attacker/{}/packets", a.name)),
-            spoof,
-        });
-    }
-    attackers
-}
-
 impl Simulation {
     pub fn new(scn: &Scenario) -> Simulation {
         let streams = RngStreams::new(scn.seed);
         let (mut addrs, mut hosts) = hosts_of(scn, &streams);
-        let mut listener_refs = Vec::new();
-        for l in &scn.listeners {
-            let idx = hosts[l.host.0 as usize].stack.listen(ListenSpec {
-                port: l.port,
-                backlog: l.backlog,
-                accept: l.accept,
-                app: l.app,
-            });
-            listener_refs.push((l.host, idx as usize));
-        }
+        let mut workload = Workload::new(scn, &mut addrs, &streams);
+        let listener_refs = scn
+            .listeners
+            .iter()
+            .map(|l| {
+                let h = l.host.0 as usize;
+                let idx = workload.hosts[h].listen(&mut hosts[h].stack, l);
+                (l.host, idx as usize)
+            })
+            .collect::<Vec<_>>();
         let mut queue = EventQueue::new();
-        let mut clients = Vec::new();
-        for (i, c) in scn.clients.iter().enumerate() {
-            let target = Endpoint {
-                addr: addrs.intern(c.target.ip()),
-                port: c.target.port(),
-            };
-            let local = addrs
-                .find(&c.addr)
-                .expect("validated: client address belongs to its host");
-            let mut arrivals = ArrivalProcess::new(
-                c.arrivals.clone(),
-                streams.stream(&format!("client/{}/arrivals", c.name)),
-            );
-            if let Some(t) = arrivals.next_time() {
+        for (i, c) in workload.clients.iter_mut().enumerate() {
+            if let Some(t) = c.arrivals.next_time() {
                 queue.push(t, Event::ClientArrival(i as u32));
             }
-            clients.push(ClientRt {
-                host: c.host,
-                local,
-                target,
-                arrivals,
-                conn_rng: streams.stream(&format!("client/{}/connections", c.name)),
-                send: Payload::from_slice(&c.send),
-                send_delay: c.send_delay,
-                expect_reply: if c.expect_reply {
-                    c.send.len() as u8
-                } else {
-                    0
-                },
-                close: c.close,
-                attempts: 0,
-            });
         }
-        let attackers = attackers_of(scn, &mut addrs, &streams, &mut queue);
+        for (i, a) in workload.attackers.iter_mut().enumerate() {
+            if let Some(t) = a.arrivals.next_time() {
+                queue.push(t, Event::AttackSyn(i as u32));
+            }
+        }
         for (i, h) in scn.hosts.iter().enumerate() {
             for &(at, restart) in &h.crashes {
                 queue.push(at, Event::Crash(HostId(i as u32)));
@@ -299,8 +170,7 @@ impl Simulation {
             net,
             packets: Vec::new(),
             free_packets: Vec::new(),
-            clients,
-            attackers,
+            workload,
             out: Outbox::default(),
             end: SimTime::ZERO + scn.duration,
             sample_interval: scn.sample_interval,
@@ -387,13 +257,8 @@ impl Simulation {
         s.end = self.end;
         s.past_pushes = self.queue.past_pushes;
         s.packets_in_flight = (self.packets.len() - self.free_packets.len()) as u64;
-        s.attempts_started = self.clients.iter().map(|c| c.attempts).sum();
-        s.unfinished_attempts = self
-            .hosts
-            .iter()
-            .flat_map(|h| h.stack.connections())
-            .filter(|t| matches!(t.app, App::Client(a) if !a.done))
-            .count() as u64;
+        s.attempts_started = self.workload.attempts_started();
+        s.unfinished_attempts = self.workload.unfinished();
         s.illegal_transitions = self.hosts.iter().map(|h| h.stack.illegal_transitions).sum();
         s
     }
@@ -450,15 +315,35 @@ impl Simulation {
                     self.drain(host, t, obs);
                 }
             }
+            Event::App { host, timer } => {
+                let h = &mut self.hosts[host.0 as usize];
+                if h.stack.is_alive() {
+                    self.workload.hosts[host.0 as usize].on_timer(
+                        &mut h.stack,
+                        timer,
+                        t,
+                        &mut self.out,
+                    );
+                    self.drain(host, t, obs);
+                }
+            }
             Event::ClientArrival(ci) => {
-                self.start_attempt(ci as usize, t, obs);
-                if let Some(next) = self.clients[ci as usize].arrivals.next_time() {
+                let h = self.workload.clients[ci as usize].host;
+                let stack = &mut self.hosts[h.0 as usize].stack;
+                self.workload
+                    .start_attempt(ci as usize, t, stack, &mut self.out);
+                self.drain(h, t, obs);
+                if let Some(next) = self.workload.clients[ci as usize].arrivals.next_time() {
                     self.queue.push(next, Event::ClientArrival(ci));
                 }
             }
             Event::AttackSyn(ai) => {
-                self.attack_syn(ai as usize, t, obs);
-                if let Some(next) = self.attackers[ai as usize].arrivals.next_time() {
+                let a = &mut self.workload.attackers[ai as usize];
+                if self.hosts[a.host.0 as usize].stack.is_alive() {
+                    let (h, seg) = (a.host, a.next_syn(&mut self.net.addrs));
+                    self.send(h, Packet::tcp(seg), t, obs);
+                }
+                if let Some(next) = self.workload.attackers[ai as usize].arrivals.next_time() {
                     self.queue.push(next, Event::AttackSyn(ai));
                 }
             }
@@ -467,6 +352,7 @@ impl Simulation {
                 if host.stack.is_alive() {
                     host.stack.crash(t, &mut self.out);
                     self.drain(h, t, obs);
+                    self.workload.hosts[h.0 as usize].on_crash();
                     obs.host(t, h, false);
                 }
             }
@@ -478,10 +364,19 @@ impl Simulation {
         }
     }
 
-    /// Acts on everything a stack put in the outbox.
+    /// Acts on everything a stack put in the outbox: observations in order (socket events go
+    /// to the host's applications, whose calls may append more), then wake-ups (the stack's,
+    /// then the applications' timers), then the segments.
     fn drain<O: Observer>(&mut self, host: HostId, t: SimTime, obs: &mut O) {
         let mut out = std::mem::take(&mut self.out);
-        for note in out.notes.drain(..) {
+        let h = host.0 as usize;
+        let apps = &mut self.workload.hosts[h];
+        for o in apps.fx.outcomes.drain(..) {
+            obs.outcome(t, &o);
+        }
+        let mut i = 0;
+        while let Some(&note) = out.notes.get(i) {
+            i += 1;
             match note {
                 Note::State {
                     serial,
@@ -493,31 +388,25 @@ impl Simulation {
                 Note::Discard { seg, reason } => {
                     obs.packet(t, Fate::HostDrop(reason), &Packet::tcp(seg), &self.net)
                 }
-                Note::Outcome {
-                    client,
-                    attempt,
-                    outcome,
-                    reason,
-                    started,
-                    connected,
-                    syns_sent,
-                } => obs.outcome(
-                    t,
-                    &OutcomeRecord {
-                        client,
-                        attempt,
-                        outcome,
-                        reason,
-                        started,
-                        ended: t,
-                        connected,
-                        syns_sent,
-                    },
-                ),
+                Note::Socket {
+                    conn,
+                    serial,
+                    event,
+                } => {
+                    let stack = &mut self.hosts[h].stack;
+                    apps.on_socket(stack, conn, serial, event, t, &mut out);
+                    for o in apps.fx.outcomes.drain(..) {
+                        obs.outcome(t, &o);
+                    }
+                }
             }
         }
+        out.notes.clear();
         for (wake, at) in out.wakes.drain(..) {
             self.queue.push(at, Event::Wake { host, wake });
+        }
+        for (timer, at) in apps.fx.timers.drain(..) {
+            self.queue.push(at, Event::App { host, timer });
         }
         for seg in out.segments.drain(..) {
             self.send(host, Packet::tcp(seg), t, obs);
@@ -574,86 +463,5 @@ impl Simulation {
                 self.queue.push(r.at, Event::Deliver { slot, to: r.to });
             }
         }
-    }
-
-    fn start_attempt<O: Observer>(&mut self, ci: usize, t: SimTime, obs: &mut O) {
-        let c = &mut self.clients[ci];
-        let attempt = c.attempts;
-        c.attempts += 1;
-        let app = ClientApp {
-            client: ci as u32,
-            attempt,
-            started: t,
-            connected: None,
-            send: c.send,
-            send_delay: c.send_delay,
-            expect_reply: c.expect_reply,
-            close: c.close,
-            sent: false,
-            done: false,
-            syns_sent: 0,
-        };
-        let h = c.host;
-        let host = &mut self.hosts[h.0 as usize];
-        if !host.stack.is_alive() {
-            obs.outcome(
-                t,
-                &OutcomeRecord {
-                    client: ci as u32,
-                    attempt,
-                    outcome: Outcome::Aborted,
-                    reason: Reason::ClientHostDown,
-                    started: t,
-                    ended: t,
-                    connected: None,
-                    syns_sent: 0,
-                },
-            );
-            return;
-        }
-        host.stack
-            .connect(t, c.local, c.target, app, &mut c.conn_rng, &mut self.out);
-        self.drain(h, t, obs);
-    }
-
-    fn attack_syn<O: Observer>(&mut self, ai: usize, t: SimTime, obs: &mut O) {
-        let a = &mut self.attackers[ai];
-        if !self.hosts[a.host.0 as usize].stack.is_alive() {
-            return;
-        }
-        let src_addr = match &mut a.spoof {
-            SpoofRt::Own(id) => *id,
-            SpoofRt::List(v) => v[a.rng.random_range(0..v.len())],
-            SpoofRt::Range {
-                base,
-                v4,
-                count,
-                cache,
-            } => {
-                let i = a.rng.random_range(0..*count);
-                *cache.entry(i).or_insert_with(|| {
-                    let n = *base + i as u128;
-                    let ip = if *v4 {
-                        IpAddr::V4((n as u32).into())
-                    } else {
-                        IpAddr::V6(n.into())
-                    };
-                    self.net.addrs.intern(ip)
-                })
-            }
-        };
-        let seg = Segment {
-            src: Endpoint {
-                addr: src_addr,
-                port: a.rng.random_range(1024..=65535u16),
-            },
-            dst: a.target,
-            seq: SeqNum(a.rng.next_u32()),
-            ack: SeqNum(0),
-            flags: Flags::SYN,
-            payload: Payload::EMPTY,
-        };
-        let h = a.host;
-        self.send(h, Packet::tcp(seg), t, obs);
     }
 }

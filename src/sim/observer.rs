@@ -2,7 +2,8 @@
 //! [`Observer`]; every method has a no-op default.
 
 use crate::net::{HostId, Network};
-use crate::tcp::{Outcome, Reason, Role, TcpState};
+use crate::sim::Outcome;
+use crate::tcp::{Reason, Role, TcpState};
 use crate::time::SimTime;
 use crate::wire::Packet;
 

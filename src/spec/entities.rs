@@ -4,8 +4,6 @@ use std::net::{IpAddr, SocketAddr};
 
 use super::Arrivals;
 use crate::net::HostId;
-use crate::tcp::listener::AcceptPolicy;
-use crate::tcp::tcb::ServerApp;
 use crate::tcp::{Profile, StackConfig};
 use crate::time::{SimDuration, SimTime};
 
@@ -20,6 +18,31 @@ pub struct HostSpec {
     pub alive: bool,
     /// (crash time, restart time).
     pub crashes: Vec<(SimTime, Option<SimTime>)>,
+}
+
+/// How the listening application calls accept().
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AcceptPolicy {
+    /// As soon as a connection is in the accept queue.
+    Immediate,
+    /// Each connection is accepted this long after it entered the queue.
+    Delay(SimDuration),
+    /// At most one accept per interval (an application that accepts at a fixed rate).
+    Rate(SimDuration),
+    /// Never: the accept queue only fills.
+    Never,
+}
+
+/// What a server application does with an accepted connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServerApp {
+    /// Reply to every message with its upper-case copy; close when the client closes.
+    EchoUpper,
+    /// Read and ignore; close when the client closes.
+    Discard,
+    /// Close right after accept (the server closes first and ends in TIME-WAIT).
+    Close,
 }
 
 /// A listening socket; identified by `host:port` (unique per scenario).

@@ -8,7 +8,9 @@ mod arrivals;
 mod entities;
 
 pub use arrivals::Arrivals;
-pub use entities::{AttackerSpec, ClientSpec, HostSpec, ListenerSpec, Spoof};
+pub use entities::{
+    AcceptPolicy, AttackerSpec, ClientSpec, HostSpec, ListenerSpec, ServerApp, Spoof,
+};
 
 use crate::net::{DropRule, HostId, IcmpSpec, PathSpec};
 use crate::time::SimDuration;

@@ -1,26 +1,13 @@
 //! Listeners: `listen(port, backlog)` with a separate SYN queue (half-open entries) and accept
-//! queue (established, not yet accepted), plus the application that accepts from it.
+//! queue (established, not yet accepted). When the application calls accept() is the
+//! workload's choice ([`crate::sim::workload`]).
 
 use std::collections::VecDeque;
 
 use serde::Serialize;
 
-use super::tcb::ServerApp;
 use super::{ConnId, Counters};
-use crate::time::{SimDuration, SimTime};
-
-/// How the listening application calls accept().
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AcceptPolicy {
-    /// As soon as a connection is in the accept queue.
-    Immediate,
-    /// Each connection is accepted this long after it entered the queue.
-    Delay(SimDuration),
-    /// At most one accept per interval (an application that accepts at a fixed rate).
-    Rate(SimDuration),
-    /// Never: the accept queue only fills.
-    Never,
-}
+use crate::time::SimTime;
 
 /// What `listen()` was called with. Survives crashes: a restarted host listens again.
 #[derive(Clone, Copy, Debug)]
@@ -28,8 +15,6 @@ pub struct ListenSpec {
     pub port: u16,
     /// The backlog argument as given.
     pub backlog: u64,
-    pub accept: AcceptPolicy,
-    pub app: ServerApp,
 }
 
 /// Live state of a listening socket (lost on a crash).
@@ -49,11 +34,6 @@ pub struct Listener {
     pub accept_queue: VecDeque<(ConnId, u32, SimTime)>,
     /// Last time the SYN queue overflowed into cookies (Linux `tcp_synq_overflow`).
     pub last_overflow: Option<SimTime>,
-    /// Accept wake-up the engine holds, and its generation.
-    pub accept_wake: Option<SimTime>,
-    pub accept_generation: u32,
-    /// Rate policy: earliest time of the next accept.
-    pub next_accept_at: SimTime,
 }
 
 /// Per-listener statistics for the summary; survive crashes.

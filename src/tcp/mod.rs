@@ -5,7 +5,8 @@
 //! ([`config::StackConfig`]). It never touches a clock, a file or a global RNG: every entry
 //! point takes `now` and an [`Outbox`], and everything the stack wants done (send a segment,
 //! wake it at some time) or wants known (a state change, a discarded segment and the rule that
-//! discarded it, the outcome of a client's attempt) is pushed there for the engine to act on.
+//! discarded it, a socket event for the application) is pushed there for the engine to act on.
+//! Applications are not here: they live in [`crate::sim::workload`] and use the socket calls.
 //!
 //! # Deliberate simplifications of real TCP
 //! - No options (MSS, window scale, SACK, timestamps); the cookie MSS index is fixed.
@@ -56,46 +57,6 @@ impl Role {
         match self {
             Role::Client => "client",
             Role::Server => "server",
-        }
-    }
-}
-
-/// How a legitimate client's attempt ended. Exactly one per attempt.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    /// The handshake completed (and the application exchange, if configured, completed or the
-    /// server closed cleanly).
-    Established,
-    /// A RST answered the SYN (ECONNREFUSED).
-    Refused,
-    /// An ICMP unreachable aborted the SYN-SENT connection (EHOSTUNREACH / ENETUNREACH).
-    Unreachable,
-    /// SYN (or data) retransmissions were exhausted (ETIMEDOUT).
-    TimedOut,
-    /// A RST arrived after the handshake, before the exchange finished (ECONNRESET).
-    Reset,
-    /// The client's own host crashed, or no ephemeral port was free.
-    Aborted,
-}
-
-impl Outcome {
-    pub const ALL: [Outcome; 6] = [
-        Outcome::Established,
-        Outcome::Refused,
-        Outcome::Unreachable,
-        Outcome::TimedOut,
-        Outcome::Reset,
-        Outcome::Aborted,
-    ];
-    pub fn name(self) -> &'static str {
-        match self {
-            Outcome::Established => "established",
-            Outcome::Refused => "refused",
-            Outcome::Unreachable => "unreachable",
-            Outcome::TimedOut => "timed_out",
-            Outcome::Reset => "reset",
-            Outcome::Aborted => "aborted",
         }
     }
 }
@@ -227,8 +188,6 @@ impl Reason {
 pub enum Wake {
     /// A connection's timer (slot and generation, so a reused slot ignores stale wake-ups).
     Conn(ConnId, u32),
-    /// A listener's application may accept (index of the listen spec, generation).
-    Accept(u16, u32),
 }
 
 /// Observations for reports and the trace.
@@ -244,17 +203,32 @@ pub enum Note {
     },
     /// A segment delivered to this host was thrown away, and why.
     Discard { seg: Segment, reason: Reason },
-    /// A client's attempt ended.
-    Outcome {
-        client: u32,
-        attempt: u64,
-        outcome: Outcome,
-        /// The rule that ended it.
-        reason: Reason,
-        started: SimTime,
-        connected: Option<SimTime>,
-        syns_sent: u32,
+    /// Something an application holding the socket must hear about (see [`SocketEvent`]).
+    Socket {
+        conn: ConnId,
+        /// The connection's serial: an application keyed by slot checks it is the same one.
+        serial: u64,
+        event: SocketEvent,
     },
+}
+
+/// What a socket tells the application holding it, as `poll()` would: the stack emits these,
+/// the workload ([`crate::sim::workload`]) acts on them through the socket calls
+/// ([`Stack::connect`], [`Stack::accept`], [`Stack::recv`], [`Stack::write`], [`Stack::close`]).
+/// Only sockets an application holds get them (active opens and accepted children), except
+/// [`SocketEvent::Acceptable`], which is the listener's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SocketEvent {
+    /// The handshake of an active open completed (connect() returns).
+    Connected { syns_sent: u32 },
+    /// A child entered listener `listener`'s accept queue: accept() would return it.
+    Acceptable { listener: u16 },
+    /// Bytes arrived in order and wait for recv().
+    Readable,
+    /// The peer's FIN arrived (recv() would return 0).
+    PeerClosed,
+    /// The connection is gone (CLOSED), and the rule that ended it.
+    Closed { reason: Reason, syns_sent: u32 },
 }
 
 /// Where a [`Stack`] puts everything it wants done or known. Reused across calls: the engine

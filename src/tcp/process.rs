@@ -3,8 +3,8 @@
 
 use super::config::SynCookies;
 use super::cookie;
-use super::tcb::{App, TimerKind};
-use super::{ConnId, Counters, Note, Outbox, Reason, Role, Stack, TcpState};
+use super::tcb::TimerKind;
+use super::{ConnId, Counters, Note, Outbox, Reason, Role, SocketEvent, Stack, TcpState};
 use crate::time::{NS_PER_MS, SimDuration, SimTime};
 use crate::wire::{Flags, IcmpCode, Segment, SeqNum};
 
@@ -194,16 +194,7 @@ impl Stack {
             return self.emit(synack, out);
         }
         // 4. A request (half-open entry): SYN-ACK and its timer.
-        let app = self.specs[li].app;
-        let id = self.insert(
-            Role::Server,
-            local,
-            remote,
-            App::Server {
-                app,
-                accepted: false,
-            },
-        );
+        let id = self.insert(Role::Server, local, remote);
         let iss = self.next_isn();
         let t = self.tcb_mut(id);
         t.state = TcpState::Listen;
@@ -257,16 +248,7 @@ impl Stack {
             return self.discard(seg, Reason::AcceptQueueFull, out);
         }
         self.bump(li, |c| c.syncookies_recv += 1);
-        let app = self.specs[li].app;
-        let id = self.insert(
-            Role::Server,
-            seg.dst,
-            seg.src,
-            App::Server {
-                app,
-                accepted: false,
-            },
-        );
+        let id = self.insert(Role::Server, seg.dst, seg.src);
         let rto = self.cfg.syn_rto_initial_ms * NS_PER_MS;
         let t = self.tcb_mut(id);
         t.state = TcpState::Listen;
@@ -351,7 +333,6 @@ impl Stack {
                     out,
                 );
             }
-            self.tcb_mut(id).acked = true;
             return self.discard(seg, Reason::FinalAckIgnored, out);
         }
         // The handshake completes: the request becomes a child in the accept queue.
@@ -373,9 +354,7 @@ impl Stack {
         self.bump(li, |c| c.passive_opens += 1); // tcp_create_openreq_child
         self.mark_proven(seg.src.addr);
         self.enqueue_accept(id, li, now, out);
-        if self.lookup(seg.dst, seg.src) == Some(id) {
-            self.process_text_and_fin(id, seg, now, out);
-        }
+        self.process_text_and_fin(id, seg, now, out);
     }
 
     /// §3.10.7.3 SYN-SENT.
@@ -418,7 +397,7 @@ impl Stack {
                 self.set_state(id, TcpState::Established, Reason::SynAckReceived, out);
                 let nxt = self.tcb(id).snd_nxt;
                 self.send_ctl(id, Flags::ACK, nxt, out);
-                return self.client_on_connected(id, now, out);
+                return self.report_connected(id, out);
             }
             // Simultaneous open: SYN-RECEIVED, send SYN,ACK (the SYN timer keeps running).
             self.set_state(id, TcpState::SynReceived, Reason::SimultaneousOpen, out);
@@ -486,10 +465,7 @@ impl Stack {
                     t.rto_ns = initial_rto;
                 }
                 self.set_state(id, TcpState::Established, Reason::AckOfSyn, out);
-                self.client_on_connected(id, now, out);
-                if self.lookup(seg.dst, seg.src) != Some(id) {
-                    return;
-                }
+                self.report_connected(id, out);
             } else {
                 self.discard(seg, Reason::BadAck, out);
                 return self.send_reset_for(&seg, out);
@@ -557,9 +533,10 @@ impl Stack {
         }
     }
 
-    /// §3.10.7.4 sixth and seventh: segment text and FIN; then the application reacts.
+    /// §3.10.7.4 sixth and seventh: segment text and FIN; then the socket events they raise.
     fn process_text_and_fin(&mut self, id: ConnId, seg: Segment, now: SimTime, out: &mut Outbox) {
         let mut need_ack = false;
+        let mut fin_arrived = false;
         let state = self.tcb(id).state;
         if !seg.payload.is_empty()
             && matches!(
@@ -581,6 +558,7 @@ impl Stack {
             let t = self.tcb_mut(id);
             t.rcv_nxt = t.rcv_nxt.plus(1);
             t.peer_fin = true;
+            fin_arrived = true;
             need_ack = true;
             let fin_acked = t.fin_acked();
             let two_msl = SimDuration::from_ms(self.cfg.msl_ms).saturating_mul(2);
@@ -609,9 +587,14 @@ impl Stack {
             let nxt = self.tcb(id).snd_nxt;
             self.send_ctl(id, Flags::ACK, nxt, out);
         }
-        match self.tcb(id).app {
-            App::Client(_) => self.client_app_step(id, now, out),
-            App::Server { .. } => self.server_app_step(id, now, out),
+        let t = self.tcb(id);
+        if t.user {
+            if !t.rx.is_empty() {
+                self.socket_event(id, SocketEvent::Readable, out);
+            }
+            if fin_arrived {
+                self.socket_event(id, SocketEvent::PeerClosed, out);
+            }
         }
     }
 

@@ -1,4 +1,4 @@
-//! One connection's control block (RFC 9293 §3.3.1) plus the little application that drives it.
+//! One connection's control block (RFC 9293 §3.3.1).
 
 use crate::time::{SimDuration, SimTime};
 use crate::wire::{Endpoint, Payload, SeqNum};
@@ -10,51 +10,10 @@ use super::{Role, TcpState};
 pub enum TimerKind {
     /// Retransmit the SYN, SYN-ACK or data/FIN in flight (or give up).
     Retransmit,
-    /// The client application's delayed write.
-    AppSend,
     /// 2 x MSL in TIME-WAIT is over.
     TimeWait,
     /// An orphaned FIN-WAIT-2 lived long enough.
     FinWait2,
-}
-
-/// The client side of a legitimate attempt: connect, optionally write a message and wait for
-/// the reply, then optionally close.
-#[derive(Clone, Copy, Debug)]
-pub struct ClientApp {
-    pub client: u32,
-    pub attempt: u64,
-    pub started: SimTime,
-    pub connected: Option<SimTime>,
-    /// Bytes to write once connected (empty = no exchange).
-    pub send: Payload,
-    pub send_delay: SimDuration,
-    /// Bytes of reply to wait for before the attempt counts as established.
-    pub expect_reply: u8,
-    /// Close (FIN) once the exchange is over.
-    pub close: bool,
-    pub sent: bool,
-    /// The outcome has been reported.
-    pub done: bool,
-    pub syns_sent: u32,
-}
-
-/// What a server application does with an accepted connection.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ServerApp {
-    /// Reply to every message with its upper-case copy; close when the client closes.
-    EchoUpper,
-    /// Read and ignore; close when the client closes.
-    Discard,
-    /// Close right after accept (the server closes first and ends in TIME-WAIT).
-    Close,
-}
-
-#[derive(Clone, Copy, Debug)]
-pub enum App {
-    Client(ClientApp),
-    Server { app: ServerApp, accepted: bool },
 }
 
 /// A connection control block.
@@ -70,10 +29,13 @@ pub struct Tcb {
     pub listener: Option<u16>,
     /// Still a half-open entry of `listener`'s SYN queue (Linux request socket).
     pub is_request: bool,
-    /// Request only: the final ACK arrived but the accept queue was full (`inet_rsk(req)->acked`).
-    pub acked: bool,
     /// Child waiting in the accept queue.
     pub in_accept_queue: bool,
+    /// An application holds this socket (an active open, or a child it accepted): the stack
+    /// reports socket events for it ([`super::SocketEvent`]).
+    pub user: bool,
+    /// SYNs sent by an active open, the first included (what the outcome record reports).
+    pub syns_sent: u32,
 
     pub iss: SeqNum,
     pub irs: SeqNum,
@@ -109,12 +71,10 @@ pub struct Tcb {
     pub timer: Option<(SimTime, TimerKind)>,
     /// Time of the wake-up event the engine holds for this connection (engine bookkeeping).
     pub wake_at: Option<SimTime>,
-
-    pub app: App,
 }
 
 impl Tcb {
-    pub fn new(serial: u64, role: Role, local: Endpoint, remote: Endpoint, app: App) -> Tcb {
+    pub fn new(serial: u64, role: Role, local: Endpoint, remote: Endpoint) -> Tcb {
         Tcb {
             serial,
             state: TcpState::Closed,
@@ -123,8 +83,9 @@ impl Tcb {
             remote,
             listener: None,
             is_request: false,
-            acked: false,
             in_accept_queue: false,
+            user: false,
+            syns_sent: 0,
             iss: SeqNum(0),
             irs: SeqNum(0),
             snd_una: SeqNum(0),
@@ -145,13 +106,7 @@ impl Tcb {
             last_oow_ack: None,
             timer: None,
             wake_at: None,
-            app,
         }
-    }
-
-    /// Whether the connection got past the handshake (a RST then means "reset", not "refused").
-    pub fn app_connected(&self) -> bool {
-        matches!(self.app, App::Client(a) if a.connected.is_some()) || self.state.is_synchronized()
     }
 
     /// Whether our FIN has been sent and acknowledged.

@@ -78,7 +78,7 @@ fn ephemeral_port_exhaustion_is_an_abort_with_a_reason() {
     // Linux range 32768-60999: 28 232 ports, all busy with SYN-SENT attempts by 2.8 s.
     assert_eq!(stats.peak_live_connections, 28_232);
     let drops = rec.drops();
-    let aborted = rec.count(synsim::tcp::Outcome::Aborted);
+    let aborted = rec.count(synsim::sim::Outcome::Aborted);
     assert!(aborted > 70_000, "{aborted}");
     assert_eq!(drops.get("ephemeral_ports_exhausted"), Some(&aborted));
     // Packets reaching the dead host are dropped with a typed reason, not a free-form string.
@@ -99,7 +99,7 @@ fn a_tiny_port_range_is_exhausted_exactly() {
     assert_eq!(stats.peak_live_connections, 4);
     assert_eq!(stats.attempts_started, 101);
     assert_eq!(stats.unfinished_attempts, 4);
-    assert_eq!(rec.count(synsim::tcp::Outcome::Aborted), 97);
+    assert_eq!(rec.count(synsim::sim::Outcome::Aborted), 97);
     assert_eq!(rec.drops().get("ephemeral_ports_exhausted"), Some(&97));
 }
 
@@ -118,7 +118,7 @@ fn rate_limited_icmp_errors_are_recorded() {
     let drops = rec.drops();
     let limited = drops.get("icmp_rate_limited").copied().unwrap_or(0);
     // Burst 5, then one per second: 6 ICMP errors answer the 100 SYNs of the first second.
-    assert_eq!(rec.count(synsim::tcp::Outcome::Unreachable), 6, "{drops:?}");
+    assert_eq!(rec.count(synsim::sim::Outcome::Unreachable), 6, "{drops:?}");
     assert!(limited >= 94, "{drops:?}");
     assert_eq!(
         rec.packets_sent,

@@ -5,8 +5,9 @@
 use synsim::report::timeline::TimelineWriter;
 use synsim::report::trace::TraceWriter;
 use synsim::scenario;
+use synsim::sim::Outcome;
 use synsim::sim::{Fate, ListenerSample, Observer, OutcomeRecord, Sample, Simulation};
-use synsim::tcp::{Outcome, Reason, Role, TcpState};
+use synsim::tcp::{Reason, Role, TcpState};
 use synsim::time::SimTime;
 use synsim::wire::{Endpoint, Flags, IcmpCode, Packet, Payload, Segment, SeqNum};
 

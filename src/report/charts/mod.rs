@@ -33,9 +33,10 @@ use plotters::style::FontStyle;
 use super::output::OutputDir;
 use super::{Recorder, RunError, Summary};
 use crate::net::{HostId, Network};
+use crate::sim::Outcome;
 use crate::sim::{Fate, Observer, OutcomeRecord, Sample};
 use crate::spec::Scenario;
-use crate::tcp::{Outcome, Reason, Role, TcpState};
+use crate::tcp::{Reason, Role, TcpState};
 use crate::time::SimTime;
 use crate::wire::Packet;
 

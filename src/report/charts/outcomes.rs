@@ -11,7 +11,7 @@ use super::{
     title,
 };
 use crate::report::histogram::Histogram;
-use crate::tcp::Outcome;
+use crate::sim::Outcome;
 
 pub(crate) struct OutcomesChart<'a> {
     pub scenario: &'a str,

@@ -1,7 +1,7 @@
 //! Bounded copies of the timeline and of the outcomes, kept while the simulation runs.
 
+use crate::sim::Outcome;
 use crate::sim::{ListenerSample, OutcomeRecord, Sample};
-use crate::tcp::Outcome;
 use crate::time::SimTime;
 
 /// Timeline points kept at most (between half and all of this once the run is long).

@@ -5,8 +5,8 @@ use std::collections::HashSet;
 use super::{HostIndex, Validator, at, k};
 use crate::scenario::raw::{RawAccept, RawListener};
 use crate::scenario::{ScenarioError, Seg};
+use crate::spec::AcceptPolicy;
 use crate::spec::ListenerSpec;
-use crate::tcp::listener::AcceptPolicy;
 use crate::time::SimDuration;
 
 impl Validator<'_> {

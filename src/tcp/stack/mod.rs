@@ -3,10 +3,10 @@
 //! The segment-processing rules of RFC 9293 §3.10.7 live in [`super::process`]; this file holds
 //! the tables and the shared mechanisms they use: the connection slab, the single
 //! [`Stack::set_state`] through which every state change passes, timers, the SYN queue (or SYN
-//! cache) bookkeeping, active open, accept and crash.
+//! cache) bookkeeping and crash. The socket calls are in `socket`.
 
-mod apps;
 mod send;
+mod socket;
 mod synqueue;
 mod timers;
 
@@ -19,8 +19,8 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::listener::{ListenSpec, Listener, ListenerStats};
 use super::ports::EphemeralPorts;
-use super::tcb::{App, Tcb};
-use super::{ConnId, Counters, Note, Outbox, Outcome, Reason, Role, StackConfig, TcpState};
+use super::tcb::Tcb;
+use super::{ConnId, Counters, Note, Outbox, Reason, Role, SocketEvent, StackConfig, TcpState};
 use crate::rng::StreamRng;
 use crate::time::SimTime;
 use crate::wire::{AddrId, Endpoint, SeqNum};
@@ -196,6 +196,13 @@ impl Stack {
             .as_mut()
             .expect("live connection slot")
     }
+    fn slot_tcb(&self, id: ConnId) -> Option<&Tcb> {
+        self.slots.get(id.0 as usize)?.tcb.as_ref()
+    }
+    /// The serial of connection `id` (unique per host for the run).
+    pub fn serial(&self, id: ConnId) -> u64 {
+        self.tcb(id).serial
+    }
     pub(crate) fn generation(&self, id: ConnId) -> u32 {
         self.slots[id.0 as usize].generation
     }
@@ -213,16 +220,10 @@ impl Stack {
         self.slots.iter().filter_map(|s| s.tcb.as_ref())
     }
 
-    pub(crate) fn insert(
-        &mut self,
-        role: Role,
-        local: Endpoint,
-        remote: Endpoint,
-        app: App,
-    ) -> ConnId {
+    pub(crate) fn insert(&mut self, role: Role, local: Endpoint, remote: Endpoint) -> ConnId {
         let serial = self.next_serial;
         self.next_serial += 1;
-        let tcb = Tcb::new(serial, role, local, remote, app);
+        let tcb = Tcb::new(serial, role, local, remote);
         let id = match self.free.pop() {
             Some(i) => {
                 let s = &mut self.slots[i as usize];
@@ -245,7 +246,8 @@ impl Stack {
     }
 
     /// Moves `id` to CLOSED (or, for a passive request, back to LISTEN) and frees it, keeping
-    /// queue bookkeeping and the client's outcome consistent.
+    /// queue bookkeeping consistent; an application holding the socket hears
+    /// [`SocketEvent::Closed`] with the reason.
     pub(crate) fn close_and_free(
         &mut self,
         id: ConnId,
@@ -278,20 +280,11 @@ impl Stack {
             }
         }
         self.set_state(id, to, reason, out);
-        let outcome = match reason {
-            Reason::RstReceived => {
-                if self.tcb(id).app_connected() {
-                    Outcome::Reset
-                } else {
-                    Outcome::Refused
-                }
-            }
-            Reason::IcmpUnreachable => Outcome::Unreachable,
-            Reason::SynRetriesExhausted | Reason::DataRetriesExhausted => Outcome::TimedOut,
-            Reason::HostCrash => Outcome::Aborted,
-            _ => Outcome::Reset,
-        };
-        self.finish_attempt(id, outcome, reason, out);
+        let t = self.tcb(id);
+        if t.user {
+            let syns_sent = t.syns_sent;
+            self.socket_event(id, SocketEvent::Closed { reason, syns_sent }, out);
+        }
         let tcb = self.slots[id.0 as usize]
             .tcb
             .take()
@@ -351,8 +344,8 @@ impl Stack {
 
     // ------------------------------------------------------------------ crash
 
-    /// The host crashes: every connection and listener vanishes without a segment. Clients'
-    /// attempts in progress end as `aborted`.
+    /// The host crashes: every connection and listener vanishes without a segment (the
+    /// applications hear [`SocketEvent::Closed`] with [`Reason::HostCrash`]).
     pub fn crash(&mut self, now: SimTime, out: &mut Outbox) {
         let ids: Vec<ConnId> = (0..self.slots.len() as u32)
             .map(ConnId)

@@ -2,7 +2,7 @@
 //! each timer does when it fires (SYN, SYN-ACK and data retransmission, TIME-WAIT, FIN-WAIT-2).
 
 use super::Stack;
-use crate::tcp::tcb::{App, TimerKind};
+use crate::tcp::tcb::TimerKind;
 use crate::tcp::{ConnId, Outbox, Reason, TcpState, Wake};
 use crate::time::{NS_PER_MS, SimDuration, SimTime};
 use crate::wire::Flags;
@@ -25,36 +25,31 @@ impl Stack {
         if !self.alive {
             return;
         }
-        match wake {
-            Wake::Conn(id, generation) => {
-                if !self.is_live(id, generation) {
-                    return;
-                }
-                let t = self.tcb_mut(id);
-                if t.wake_at != Some(now) {
-                    return; // superseded by an earlier wake-up
-                }
-                t.wake_at = None;
-                match t.timer {
-                    Some((at, kind)) if at <= now => {
-                        t.timer = None;
-                        self.on_timer(id, kind, now, out);
-                    }
-                    Some((at, _)) => {
-                        t.wake_at = Some(at);
-                        out.wakes.push((Wake::Conn(id, generation), at));
-                    }
-                    None => {}
-                }
+        let Wake::Conn(id, generation) = wake;
+        if !self.is_live(id, generation) {
+            return;
+        }
+        let t = self.tcb_mut(id);
+        if t.wake_at != Some(now) {
+            return; // superseded by an earlier wake-up
+        }
+        t.wake_at = None;
+        match t.timer {
+            Some((at, kind)) if at <= now => {
+                t.timer = None;
+                self.on_timer(id, kind, now, out);
             }
-            Wake::Accept(li, generation) => self.on_accept_wake(li as usize, generation, now, out),
+            Some((at, _)) => {
+                t.wake_at = Some(at);
+                out.wakes.push((Wake::Conn(id, generation), at));
+            }
+            None => {}
         }
     }
 
     fn on_timer(&mut self, id: ConnId, kind: TimerKind, now: SimTime, out: &mut Outbox) {
         match kind {
             TimerKind::Retransmit => self.on_retransmit_timer(id, now, out),
-            TimerKind::AppSend => self.client_write(id, now, out),
             TimerKind::TimeWait => {
                 self.close_and_free(id, TcpState::Closed, Reason::TimeWaitDone, now, out)
             }
@@ -108,9 +103,7 @@ impl Stack {
         self.send_ctl(id, flags, seq, out);
         let t = self.tcb_mut(id);
         t.timeouts += 1;
-        if let App::Client(a) = &mut t.app {
-            a.syns_sent += 1;
-        }
+        t.syns_sent += 1;
         let timeouts = t.timeouts;
         let opened = t.opened_at;
         let mut next = now + SimDuration::from_ms(self.cfg.syn_rto_after(timeouts));

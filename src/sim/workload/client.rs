@@ -1,0 +1,227 @@
+//! The legitimate client: each attempt connects, optionally writes one message (at once or
+//! after a delay), waits for the reply, then closes; its outcome follows from the socket
+//! events (RFC 9293 §3.10 error reports: "connection refused", "connection reset", timeouts).
+
+use crate::net::AddrTable;
+use crate::rng::{RngStreams, StreamRng};
+use crate::sim::OutcomeRecord;
+use crate::sim::traffic::ArrivalProcess;
+use crate::spec::Scenario;
+use crate::tcp::{ConnId, Outbox, Reason, SocketEvent, Stack};
+use crate::time::{SimDuration, SimTime};
+use crate::wire::{AddrId, Endpoint, Payload};
+
+use super::{AppTimer, Attempt, Effects, Outcome};
+
+/// What an attempt exchanges once connected.
+#[derive(Clone, Copy, Debug)]
+pub struct Exchange {
+    /// Bytes to write once connected (empty = no exchange: connected is success).
+    pub send: Payload,
+    pub send_delay: SimDuration,
+    /// Bytes of reply to wait for (0 = the attempt succeeds once the message is written).
+    pub expect_reply: u8,
+    /// Close (FIN) once the exchange is over.
+    pub close: bool,
+}
+
+/// A client workload as the engine drives it.
+pub struct ClientRt {
+    pub host: crate::net::HostId,
+    pub local: AddrId,
+    pub target: Endpoint,
+    pub arrivals: ArrivalProcess,
+    /// Ephemeral ports and ISNs of this client's connections.
+    pub conn_rng: StreamRng,
+    pub exchange: Exchange,
+    pub attempts: u64,
+}
+
+/// The scenario's clients, with their random streams `client/NAME/arrivals` and
+/// `client/NAME/connections`.
+pub fn clients_of(scn: &Scenario, addrs: &mut AddrTable, streams: &RngStreams) -> Vec<ClientRt> {
+    scn.clients
+        .iter()
+        .map(|c| ClientRt {
+            host: c.host,
+            local: addrs
+                .find(&c.addr)
+                .expect("validated: client address belongs to its host"),
+            target: Endpoint {
+                addr: addrs.intern(c.target.ip()),
+                port: c.target.port(),
+            },
+            arrivals: ArrivalProcess::new(
+                c.arrivals.clone(),
+                streams.stream(&format!("client/{}/arrivals", c.name)),
+            ),
+            conn_rng: streams.stream(&format!("client/{}/connections", c.name)),
+            exchange: Exchange {
+                send: Payload::from_slice(&c.send),
+                send_delay: c.send_delay,
+                expect_reply: if c.expect_reply {
+                    c.send.len() as u8
+                } else {
+                    0
+                },
+                close: c.close,
+            },
+            attempts: 0,
+        })
+        .collect()
+}
+
+/// One attempt's application state.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct ClientConn {
+    attempt: Attempt,
+    started: SimTime,
+    connected: Option<SimTime>,
+    syns_sent: u32,
+    sent: bool,
+    /// Reply bytes read so far.
+    got: usize,
+    /// The outcome has been recorded.
+    done: bool,
+}
+
+impl ClientConn {
+    pub(super) fn new(attempt: Attempt, now: SimTime) -> ClientConn {
+        ClientConn {
+            attempt,
+            started: now,
+            connected: None,
+            syns_sent: 0,
+            sent: false,
+            got: 0,
+            done: false,
+        }
+    }
+
+    pub(super) fn is_done(&self) -> bool {
+        self.done
+    }
+
+    /// The attempt never got a connection (no free port, or its host is down).
+    pub(super) fn fail(mut self, reason: Reason, now: SimTime, fx: &mut Effects) {
+        self.finish(Outcome::Aborted, reason, now, fx);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn on_event(
+        &mut self,
+        stack: &mut Stack,
+        id: ConnId,
+        serial: u64,
+        event: SocketEvent,
+        now: SimTime,
+        out: &mut Outbox,
+        fx: &mut Effects,
+    ) {
+        match event {
+            SocketEvent::Connected { syns_sent } => {
+                self.syns_sent = syns_sent;
+                self.connected.get_or_insert(now);
+                let ex = self.attempt.exchange;
+                if ex.send.is_empty() {
+                    self.finish(Outcome::Established, Reason::SynAckReceived, now, fx);
+                    self.maybe_close(stack, id, now, out);
+                } else if ex.send_delay == SimDuration::ZERO {
+                    self.write(stack, id, now, out, fx);
+                } else {
+                    fx.timers
+                        .push((AppTimer::Send { conn: id, serial }, now + ex.send_delay));
+                }
+            }
+            SocketEvent::Readable | SocketEvent::PeerClosed => {
+                self.on_input(stack, id, now, out, fx)
+            }
+            SocketEvent::Closed { reason, syns_sent } => {
+                self.syns_sent = syns_sent;
+                self.finish(self.failure(reason), reason, now, fx);
+            }
+            SocketEvent::Acceptable { .. } => {}
+        }
+    }
+
+    /// The outcome of an attempt whose connection closed before the exchange was over.
+    fn failure(&self, reason: Reason) -> Outcome {
+        match reason {
+            // A RST before the handshake completed is ECONNREFUSED, after it ECONNRESET.
+            Reason::RstReceived if self.connected.is_some() => Outcome::Reset,
+            Reason::RstReceived => Outcome::Refused,
+            Reason::IcmpUnreachable => Outcome::Unreachable,
+            Reason::SynRetriesExhausted | Reason::DataRetriesExhausted => Outcome::TimedOut,
+            Reason::HostCrash => Outcome::Aborted,
+            _ => Outcome::Reset,
+        }
+    }
+
+    /// Writes the message (once); with no reply to wait for, the exchange is over.
+    pub(super) fn write(
+        &mut self,
+        stack: &mut Stack,
+        id: ConnId,
+        now: SimTime,
+        out: &mut Outbox,
+        fx: &mut Effects,
+    ) {
+        if self.sent || self.done {
+            return;
+        }
+        self.sent = true;
+        stack.write(id, self.attempt.exchange.send, now, out);
+        if self.attempt.exchange.expect_reply == 0 {
+            self.finish(Outcome::Established, Reason::SynAckReceived, now, fx);
+            self.maybe_close(stack, id, now, out);
+        }
+    }
+
+    /// Bytes or a FIN arrived: the reply is complete, or the server closed first.
+    fn on_input(
+        &mut self,
+        stack: &mut Stack,
+        id: ConnId,
+        now: SimTime,
+        out: &mut Outbox,
+        fx: &mut Effects,
+    ) {
+        self.got += stack.recv(id).len();
+        if self.done {
+            return self.maybe_close(stack, id, now, out);
+        }
+        let expect = self.attempt.exchange.expect_reply as usize;
+        if (self.sent && self.got >= expect) || stack.peer_closed(id) {
+            self.finish(Outcome::Established, Reason::SynAckReceived, now, fx);
+            self.maybe_close(stack, id, now, out);
+        }
+    }
+
+    fn maybe_close(&self, stack: &mut Stack, id: ConnId, now: SimTime, out: &mut Outbox) {
+        if (self.attempt.exchange.close || stack.peer_closed(id)) && !stack.is_closing(id) {
+            stack.close(id, now, out);
+        }
+    }
+
+    /// Records the attempt's outcome, once.
+    fn finish(&mut self, outcome: Outcome, reason: Reason, now: SimTime, fx: &mut Effects) {
+        if self.done {
+            return;
+        }
+        self.done = true;
+        fx.outcomes.push(OutcomeRecord {
+            client: self.attempt.client,
+            attempt: self.attempt.attempt,
+            outcome,
+            reason,
+            started: self.started,
+            ended: now,
+            connected: if outcome == Outcome::Established {
+                self.connected
+            } else {
+                None
+            },
+            syns_sent: self.syns_sent,
+        });
+    }
+}
