@@ -8,10 +8,10 @@ mod common;
 
 use std::collections::HashMap;
 
-use synsim::net::{HostId, Network};
+use synsim::net::Network;
 use synsim::report::Recorder;
 use synsim::sim::Outcome;
-use synsim::sim::{Fate, Observer, OutcomeRecord, Simulation};
+use synsim::sim::{ConnRef, Fate, Observer, OutcomeRecord, Simulation};
 use synsim::tcp::{Reason, Role, TcpState};
 use synsim::time::{SimDuration, SimTime};
 use synsim::wire::Packet;
@@ -29,17 +29,9 @@ impl Observer for Check {
     fn packet(&mut self, t: SimTime, f: Fate, p: &Packet, n: &Network) {
         self.rec.packet(t, f, p, n);
     }
-    fn state(
-        &mut self,
-        t: SimTime,
-        h: HostId,
-        conn: u64,
-        role: Role,
-        from: TcpState,
-        to: TcpState,
-        why: Reason,
-    ) {
-        self.rec.state(t, h, conn, role, from, to, why);
+    fn state(&mut self, t: SimTime, cref: &ConnRef, from: TcpState, to: TcpState, why: Reason) {
+        let (conn, role) = (cref.serial, cref.role);
+        self.rec.state(t, cref, from, to, why);
         if role != Role::Server {
             return;
         }

@@ -350,7 +350,7 @@ impl World {
         let mut stacks: Vec<Stack> = (0..3)
             .map(|i| Stack::new(cfg[i].clone(), stream(i as u64)))
             .collect();
-        let mut apps: Vec<HostApps> = (0..3).map(|_| HostApps::default()).collect();
+        let mut apps: Vec<HostApps> = (0..3).map(|h| HostApps::new(HostId(h))).collect();
         apps[SERVER].listen(
             &mut stacks[SERVER],
             &ListenerSpec {
@@ -786,6 +786,7 @@ impl World {
                     from,
                     to,
                     reason,
+                    ..
                 } => {
                     ensure!(
                         from.can_move_to(to),

@@ -138,7 +138,7 @@ fn a_path_override_applies_only_to_its_pair() {
     let lost = log
         .packets
         .iter()
-        .filter(|p| p.fate == Fate::NetDrop("loss"))
+        .filter(|p| p.fate == Fate::NetDrop(synsim::net::NetDrop::Loss))
         .count();
     assert!(lost > 5);
 }

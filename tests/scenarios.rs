@@ -131,7 +131,7 @@ fn dead_host_client_gives_up_at_131_s_after_11_syns() {
     assert!(
         log.packets
             .iter()
-            .filter(|p| p.fate == Fate::NetDrop("host_down"))
+            .filter(|p| p.fate == Fate::NetDrop(synsim::net::NetDrop::HostDown))
             .count()
             == 11
     );
@@ -170,7 +170,8 @@ fn lossy_link_recovers_every_exchange_by_retransmission() {
     assert!(
         log.packets
             .iter()
-            .any(|p| p.fate == Fate::NetDrop("scripted") && p.pkt.seg.flags == Flags::SYN_ACK)
+            .any(|p| p.fate == Fate::NetDrop(synsim::net::NetDrop::Scripted)
+                && p.pkt.seg.flags == Flags::SYN_ACK)
     );
     let first = log.outcomes.iter().find(|o| o.attempt == 0).unwrap();
     assert!(first.connected.unwrap().since(first.started).as_ns() >= NS_PER_S);

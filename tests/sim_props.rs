@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 
 use synsim::net::{HostId, Network};
 use synsim::scenario;
-use synsim::sim::{Fate, Observer, OutcomeRecord, Sample, Simulation};
+use synsim::sim::{ConnRef, Fate, Observer, OutcomeRecord, Sample, Simulation};
 use synsim::spec::Scenario;
 use synsim::tcp::{Reason, Role, TcpState};
 use synsim::time::SimTime;
@@ -332,16 +332,8 @@ impl Observer for Checker {
             Fate::HostDrop(_) => self.host_dropped += 1,
         }
     }
-    fn state(
-        &mut self,
-        t: SimTime,
-        host: HostId,
-        _conn: u64,
-        role: Role,
-        from: TcpState,
-        to: TcpState,
-        reason: Reason,
-    ) {
+    fn state(&mut self, t: SimTime, cref: &ConnRef, from: TcpState, to: TcpState, reason: Reason) {
+        let (host, role) = (cref.host, cref.role);
         self.time(t, "state");
         if !from.can_move_to(to) {
             self.fail(format!(

@@ -135,3 +135,50 @@ fn the_scanner_measures_functions() {
         ]
     );
 }
+
+/// The TCP stack knows no application: clients, servers, accept policies and attempt outcomes
+/// live in `sim::workload`, which drives the stack through its socket calls. (Before the move,
+/// `tcp/tcb.rs` held the client and server applications and the stack decided outcomes.)
+#[test]
+fn the_tcp_stack_holds_no_application() {
+    let mut files = Vec::new();
+    rust_files(Path::new("src/tcp"), &mut files);
+    assert!(
+        files.len() > 5,
+        "src/tcp not found from {:?}",
+        std::env::current_dir()
+    );
+    let banned = [
+        "use crate::sim",
+        "Outcome",
+        "ServerApp",
+        "AcceptPolicy",
+        "ClientApp",
+        "expect_reply",
+    ];
+    let mut found = Vec::new();
+    for f in &files {
+        let text = std::fs::read_to_string(f).expect("readable source");
+        for (n, line) in text.lines().enumerate() {
+            if line.trim_start().starts_with("//") {
+                continue;
+            }
+            for b in banned {
+                if line.contains(b) {
+                    found.push(format!("{}:{}: {}", f.display(), n + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "application code in the stack:\n{}",
+        found.join("\n")
+    );
+    for f in ["client.rs", "server.rs", "attacker.rs"] {
+        assert!(
+            Path::new("src/sim/workload").join(f).exists(),
+            "src/sim/workload/{f} missing"
+        );
+    }
+}

@@ -40,7 +40,7 @@ impl H {
     fn new() -> H {
         H {
             st: Stack::new(StackConfig::linux(), RngStreams::new(1).stream("h")),
-            apps: HostApps::default(),
+            apps: HostApps::new(HostId(0)),
             out: Outbox::default(),
             now: SimTime::ZERO,
             pending: Vec::new(),

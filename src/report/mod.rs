@@ -20,9 +20,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::net::{HostId, Network};
 use crate::sim::Outcome;
-use crate::sim::{Fate, Observer, OutcomeRecord, RunStats, Sample, SimError, Simulation};
+use crate::sim::{ConnRef, Fate, Observer, OutcomeRecord, RunStats, Sample, SimError, Simulation};
 use crate::spec::Scenario;
-use crate::tcp::{Reason, Role, TcpState};
+use crate::tcp::{Reason, TcpState};
 use crate::time::SimTime;
 use crate::wire::Packet;
 use histogram::Histogram;
@@ -34,18 +34,9 @@ impl<O: Observer> Observer for Option<O> {
             o.packet(t, f, p, n);
         }
     }
-    fn state(
-        &mut self,
-        t: SimTime,
-        h: HostId,
-        c: u64,
-        r: Role,
-        a: TcpState,
-        b: TcpState,
-        why: Reason,
-    ) {
+    fn state(&mut self, t: SimTime, cref: &ConnRef, a: TcpState, b: TcpState, why: Reason) {
         if let Some(o) = self {
-            o.state(t, h, c, r, a, b, why);
+            o.state(t, cref, a, b, why);
         }
     }
     fn outcome(&mut self, t: SimTime, rec: &OutcomeRecord) {
@@ -131,7 +122,7 @@ impl Observer for Recorder {
             Fate::Deliver => self.packets_delivered += 1,
             Fate::NetDrop(r) => {
                 self.packets_dropped_network += 1;
-                self.count_net_drop(r);
+                self.count_net_drop(r.name());
             }
             Fate::HostDrop(r) => {
                 self.packets_discarded_hosts += 1;
@@ -139,16 +130,7 @@ impl Observer for Recorder {
             }
         }
     }
-    fn state(
-        &mut self,
-        _t: SimTime,
-        _h: HostId,
-        _c: u64,
-        _r: Role,
-        _a: TcpState,
-        to: TcpState,
-        why: Reason,
-    ) {
+    fn state(&mut self, _t: SimTime, _cref: &ConnRef, _a: TcpState, to: TcpState, why: Reason) {
         self.state_changes += 1;
         // Aborts and evictions of half-open entries count as drops of their rule too.
         if matches!(to, TcpState::Closed | TcpState::Listen)

@@ -11,8 +11,8 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::net::{HostId, Network};
-use crate::sim::{Fate, Observer, OutcomeRecord};
-use crate::tcp::{Reason, Role, TcpState};
+use crate::sim::{ConnRef, Fate, Observer, OutcomeRecord};
+use crate::tcp::{Reason, TcpState};
 use crate::time::SimTime;
 use crate::wire::Packet;
 
@@ -135,7 +135,7 @@ impl<W: Write> Observer for TraceWriter<W> {
             Fate::NetDrop(_) | Fate::HostDrop(_) => "drop",
         };
         let (at, reason, counter) = match fate {
-            Fate::NetDrop(reason) => (Some("network"), Some(reason), None),
+            Fate::NetDrop(reason) => (Some("network"), Some(reason.name()), None),
             Fate::HostDrop(reason) => (Some("host"), Some(reason.name()), reason.counter()),
             Fate::Send | Fate::Deliver => (None, None, None),
         };
@@ -162,16 +162,8 @@ impl<W: Write> Observer for TraceWriter<W> {
         self.lines += 1;
     }
 
-    fn state(
-        &mut self,
-        t: SimTime,
-        host: HostId,
-        conn: u64,
-        role: Role,
-        from: TcpState,
-        to: TcpState,
-        reason: Reason,
-    ) {
+    fn state(&mut self, t: SimTime, cref: &ConnRef, from: TcpState, to: TcpState, reason: Reason) {
+        let (host, conn, role) = (cref.host, cref.serial, cref.role);
         // The counter is named where the connection ends (or returns to the listener).
         let counter = reason
             .counter()

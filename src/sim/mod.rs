@@ -20,7 +20,7 @@ use crate::tcp::{Note, Outbox, Role, Stack, TcpState, Wake};
 use crate::time::{SimDuration, SimTime};
 use crate::wire::Packet;
 
-pub use observer::{Fate, ListenerSample, NoObserver, Observer, OutcomeRecord, Sample};
+pub use observer::{ConnRef, Fate, ListenerSample, NoObserver, Observer, OutcomeRecord, Sample};
 pub use queue::EventQueue;
 pub use workload::Outcome;
 use workload::{AppTimer, Workload};
@@ -298,7 +298,7 @@ impl Simulation {
                 self.free_packets.push(slot);
                 let host = &mut self.hosts[to.0 as usize];
                 if !host.stack.is_alive() {
-                    obs.packet(t, Fate::NetDrop(NetDrop::HostDown.name()), &pkt, &self.net);
+                    obs.packet(t, Fate::NetDrop(NetDrop::HostDown), &pkt, &self.net);
                     return;
                 }
                 obs.packet(t, Fate::Deliver, &pkt, &self.net);
@@ -381,10 +381,21 @@ impl Simulation {
                 Note::State {
                     serial,
                     role,
+                    local,
+                    remote,
                     from,
                     to,
                     reason,
-                } => obs.state(t, host, serial, role, from, to, reason),
+                } => {
+                    let conn = ConnRef {
+                        host,
+                        serial,
+                        role,
+                        local,
+                        remote,
+                    };
+                    obs.state(t, &conn, from, to, reason)
+                }
                 Note::Discard { seg, reason } => {
                     obs.packet(t, Fate::HostDrop(reason), &Packet::tcp(seg), &self.net)
                 }
@@ -438,14 +449,14 @@ impl Simulation {
         let (route, icmp) = self.net.route(t, from, &pkt);
         match route {
             Route::Deliver { .. } if self.in_flight() >= self.max_in_flight => {
-                let why = NetDrop::InFlightLimit.name();
+                let why = NetDrop::InFlightLimit;
                 obs.packet(t, Fate::NetDrop(why), &pkt, &self.net);
             }
             Route::Deliver { to, at } => {
                 let slot = self.alloc_packet(pkt);
                 self.queue.push(at, Event::Deliver { slot, to });
             }
-            Route::Drop(d) => obs.packet(t, Fate::NetDrop(d.name()), &pkt, &self.net),
+            Route::Drop(d) => obs.packet(t, Fate::NetDrop(d), &pkt, &self.net),
         }
         if let Some(r) = icmp {
             obs.packet(t, Fate::Send, &r.packet, &self.net);
@@ -457,7 +468,7 @@ impl Simulation {
                 None
             };
             if let Some(why) = limit {
-                obs.packet(t, Fate::NetDrop(why.name()), &r.packet, &self.net);
+                obs.packet(t, Fate::NetDrop(why), &r.packet, &self.net);
             } else {
                 let slot = self.alloc_packet(r.packet);
                 self.queue.push(r.at, Event::Deliver { slot, to: r.to });

@@ -1,11 +1,22 @@
 //! What the engine reports while it runs. Reports, traces, charts and tests implement
 //! [`Observer`]; every method has a no-op default.
 
-use crate::net::{HostId, Network};
+use crate::net::{HostId, NetDrop, Network};
 use crate::sim::Outcome;
 use crate::tcp::{Reason, Role, TcpState};
 use crate::time::SimTime;
-use crate::wire::Packet;
+use crate::wire::{Endpoint, Packet};
+
+/// A connection as observers see it: which host holds it, its serial there (unique for the
+/// run, even when slots are reused), and its 4-tuple from that host's side.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConnRef {
+    pub host: HostId,
+    pub serial: u64,
+    pub role: Role,
+    pub local: Endpoint,
+    pub remote: Endpoint,
+}
 
 /// Where a packet's life reached.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -14,8 +25,8 @@ pub enum Fate {
     Send,
     /// Arrived at a live host.
     Deliver,
-    /// Lost in the network (`reason` names the rule).
-    NetDrop(&'static str),
+    /// Lost in the network, and the rule that lost it.
+    NetDrop(NetDrop),
     /// Delivered, then discarded by the receiving TCP (`reason` and the counter bumped).
     HostDrop(Reason),
 }
@@ -51,17 +62,16 @@ pub struct OutcomeRecord {
     /// When the handshake completed (established attempts only).
     pub connected: Option<SimTime>,
     pub syns_sent: u32,
+    /// The attempt's connection (`None` if it never got one: no free port, host down).
+    pub conn: Option<ConnRef>,
 }
 
 pub trait Observer {
     fn packet(&mut self, _t: SimTime, _fate: Fate, _pkt: &Packet, _net: &Network) {}
-    #[allow(clippy::too_many_arguments)]
     fn state(
         &mut self,
         _t: SimTime,
-        _host: HostId,
-        _conn: u64,
-        _role: Role,
+        _cref: &ConnRef,
         _from: TcpState,
         _to: TcpState,
         _reason: Reason,
@@ -82,18 +92,9 @@ impl<A: Observer, B: Observer> Observer for (A, B) {
         self.0.packet(t, f, p, n);
         self.1.packet(t, f, p, n);
     }
-    fn state(
-        &mut self,
-        t: SimTime,
-        h: HostId,
-        c: u64,
-        r: Role,
-        a: TcpState,
-        b: TcpState,
-        why: Reason,
-    ) {
-        self.0.state(t, h, c, r, a, b, why);
-        self.1.state(t, h, c, r, a, b, why);
+    fn state(&mut self, t: SimTime, cref: &ConnRef, a: TcpState, b: TcpState, why: Reason) {
+        self.0.state(t, cref, a, b, why);
+        self.1.state(t, cref, a, b, why);
     }
     fn outcome(&mut self, t: SimTime, o: &OutcomeRecord) {
         self.0.outcome(t, o);
@@ -113,17 +114,8 @@ impl<O: Observer + ?Sized> Observer for &mut O {
     fn packet(&mut self, t: SimTime, f: Fate, p: &Packet, n: &Network) {
         (**self).packet(t, f, p, n);
     }
-    fn state(
-        &mut self,
-        t: SimTime,
-        h: HostId,
-        c: u64,
-        r: Role,
-        a: TcpState,
-        b: TcpState,
-        why: Reason,
-    ) {
-        (**self).state(t, h, c, r, a, b, why);
+    fn state(&mut self, t: SimTime, cref: &ConnRef, a: TcpState, b: TcpState, why: Reason) {
+        (**self).state(t, cref, a, b, why);
     }
     fn outcome(&mut self, t: SimTime, o: &OutcomeRecord) {
         (**self).outcome(t, o);

@@ -34,7 +34,7 @@ pub use stack::Stack;
 pub use state::TcpState;
 
 use crate::time::SimTime;
-use crate::wire::Segment;
+use crate::wire::{Endpoint, Segment};
 use serde::Serialize;
 
 /// Index of a connection slot in a host's stack.
@@ -197,6 +197,8 @@ pub enum Note {
     State {
         serial: u64,
         role: Role,
+        local: Endpoint,
+        remote: Endpoint,
         from: TcpState,
         to: TcpState,
         reason: Reason,

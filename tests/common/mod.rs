@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use synsim::net::{HostId, Network};
 use synsim::report::Recorder;
 use synsim::scenario;
-use synsim::sim::{Fate, Observer, OutcomeRecord, RunStats, Simulation};
+use synsim::sim::{ConnRef, Fate, Observer, OutcomeRecord, RunStats, Simulation};
 use synsim::spec::Scenario;
 use synsim::tcp::{Reason, Role, TcpState};
 use synsim::time::SimTime;
@@ -73,17 +73,9 @@ impl Observer for Log {
             dst: net.addrs.endpoint_string(pkt.seg.dst),
         });
     }
-    fn state(
-        &mut self,
-        t: SimTime,
-        host: HostId,
-        conn: u64,
-        role: Role,
-        from: TcpState,
-        to: TcpState,
-        reason: Reason,
-    ) {
-        self.rec.state(t, host, conn, role, from, to, reason);
+    fn state(&mut self, t: SimTime, cref: &ConnRef, from: TcpState, to: TcpState, reason: Reason) {
+        let (host, conn, role) = (cref.host, cref.serial, cref.role);
+        self.rec.state(t, cref, from, to, reason);
         self.states.push(StateEv {
             t,
             host,

@@ -155,3 +155,107 @@ fn packets_in_flight_are_bounded() {
         rec.packets_delivered + rec.packets_dropped_network + stats.packets_in_flight
     );
 }
+
+/// Records state changes with their connection identity, and outcomes.
+#[derive(Default)]
+struct Identity {
+    states: Vec<(synsim::sim::ConnRef, TcpState)>,
+    syns: Vec<synsim::wire::Endpoint>,
+    outcomes: Vec<synsim::sim::OutcomeRecord>,
+}
+
+impl synsim::sim::Observer for Identity {
+    fn packet(
+        &mut self,
+        _t: synsim::time::SimTime,
+        fate: synsim::sim::Fate,
+        pkt: &synsim::wire::Packet,
+        _net: &synsim::net::Network,
+    ) {
+        if fate == synsim::sim::Fate::Send && pkt.seg.flags == synsim::wire::Flags::SYN {
+            self.syns.push(pkt.seg.src);
+        }
+    }
+    fn state(
+        &mut self,
+        _t: synsim::time::SimTime,
+        conn: &synsim::sim::ConnRef,
+        _from: TcpState,
+        to: TcpState,
+        _why: synsim::tcp::Reason,
+    ) {
+        self.states.push((*conn, to));
+    }
+    fn outcome(&mut self, _t: synsim::time::SimTime, o: &synsim::sim::OutcomeRecord) {
+        self.outcomes.push(*o);
+    }
+}
+
+/// Observers were told a connection's host, serial and role only, so the ladder had to guess
+/// which connection a packet belonged to from the order of callbacks. State changes now carry
+/// the 4-tuple, and an outcome names its connection: both sides of the handshake are found by
+/// tuple, and the attempt's connection is the one that sent the client's SYN.
+#[test]
+fn state_changes_and_outcomes_carry_the_connection() {
+    let scn = load("handshake.json");
+    let mut obs = Identity::default();
+    Simulation::new(&scn).run(&mut obs).unwrap();
+    let [o] = obs.outcomes[..] else {
+        panic!("one attempt: {:?}", obs.outcomes)
+    };
+    let conn = o.conn.expect("the attempt had a connection");
+    assert_eq!(
+        obs.syns,
+        [conn.local],
+        "the client's only SYN came from its connection"
+    );
+    let client: Vec<TcpState> = obs
+        .states
+        .iter()
+        .filter(|(c, _)| *c == conn)
+        .map(|&(_, s)| s)
+        .collect();
+    assert_eq!(client.first(), Some(&TcpState::SynSent));
+    assert_eq!(client.last(), Some(&TcpState::TimeWait));
+    let server: Vec<TcpState> = obs
+        .states
+        .iter()
+        .filter(|(c, _)| c.local == conn.remote && c.remote == conn.local)
+        .map(|&(_, s)| s)
+        .collect();
+    assert_eq!(
+        server,
+        [
+            TcpState::SynReceived,
+            TcpState::Established,
+            TcpState::CloseWait,
+            TcpState::LastAck,
+            TcpState::Closed
+        ]
+    );
+}
+
+/// `expect_reply: false` used to end the attempt at whatever segment arrived after the write.
+/// The client now writes and closes, as `write(); close();` would: established once written.
+#[test]
+fn a_client_that_expects_no_reply_is_established_once_it_has_written() {
+    let src = r#"{"duration_ms": 2000,
+        "hosts": [{"name": "c", "addrs": ["10.0.0.1"]}, {"name": "s", "addrs": ["10.0.0.2"]}],
+        "network": {"latency_ms": 10},
+        "listeners": [{"host": "s", "port": 80, "app": "discard"}],
+        "clients": [{"name": "w", "host": "c", "target": "10.0.0.2:80",
+                     "arrivals": {"kind": "times", "times_ms": [0]},
+                     "send": "Hi", "expect_reply": false}]}"#;
+    let scn = scenario::parse(src, "t.json", "t").unwrap();
+    let mut obs = Identity::default();
+    Simulation::new(&scn).run(&mut obs).unwrap();
+    let [o] = obs.outcomes[..] else {
+        panic!("one attempt: {:?}", obs.outcomes)
+    };
+    assert_eq!(o.outcome, synsim::sim::Outcome::Established);
+    let ms = synsim::time::SimTime::from_ms;
+    assert_eq!((o.connected, o.ended), (Some(ms(20)), ms(20)));
+    // The client closed after its write: it went through FIN-WAIT-1 on its own.
+    let conn = o.conn.unwrap();
+    assert!(obs.states.contains(&(conn, TcpState::FinWait1)));
+}

@@ -55,18 +55,23 @@ fn every_trace_line_is_json_whatever_the_names() {
     for (fate, pkt) in [
         (Fate::Send, Packet::tcp(seg)),
         (Fate::Deliver, icmp),
-        (Fate::NetDrop("loss"), Packet::tcp(seg)),
+        (Fate::NetDrop(synsim::net::NetDrop::Loss), Packet::tcp(seg)),
         (Fate::HostDrop(Reason::SynQueueFull), Packet::tcp(seg)),
     ] {
         w.packet(t, fate, &pkt, &sim.net);
     }
     for (i, _) in HOSTILE.iter().enumerate() {
         let h = synsim::net::HostId(i as u32);
+        let conn = synsim::sim::ConnRef {
+            host: h,
+            serial: i as u64,
+            role: Role::Client,
+            local: seg.src,
+            remote: seg.dst,
+        };
         w.state(
             t,
-            h,
-            i as u64,
-            Role::Client,
+            &conn,
             TcpState::SynSent,
             TcpState::Closed,
             Reason::RstReceived,
@@ -83,6 +88,7 @@ fn every_trace_line_is_json_whatever_the_names() {
                 ended: t,
                 connected: Some(t),
                 syns_sent: 1,
+                conn: Some(conn),
             },
         );
     }

@@ -208,16 +208,8 @@ const RULES: [&str; 11] = [
 struct Reach(BTreeSet<&'static str>);
 
 impl Observer for Reach {
-    fn state(
-        &mut self,
-        _t: SimTime,
-        _host: HostId,
-        _conn: u64,
-        role: Role,
-        from: TcpState,
-        to: TcpState,
-        reason: Reason,
-    ) {
+    fn state(&mut self, _t: SimTime, cref: &ConnRef, from: TcpState, to: TcpState, reason: Reason) {
+        let role = cref.role;
         match reason {
             Reason::IcmpUnreachable if role == Role::Client && from == TcpState::SynSent => {
                 self.0.insert("connect aborted by ICMP");

@@ -2,17 +2,18 @@
 //!
 //! [`LadderRecorder`] follows the first `ladder_connections` connections a client opens,
 //! identified by their 4-tuple, and keeps at most `ladder_max_segments` segments in all, with
-//! how each one ended (delivered, lost in the network, discarded by the receiver). Connection
-//! serials from state callbacks are tied to a tuple by the engine's order of reports: a client's
-//! CLOSED -> SYN-SENT comes just before its first SYN leaves the same host, and a server entry
-//! is created while the segment just delivered to that host is being processed.
+//! how each one ended (delivered, lost in the network, discarded by the receiver). State
+//! changes carry their connection's identity ([`ConnRef`]: host, serial, 4-tuple): a client
+//! connection is followed from its CLOSED -> SYN-SENT, and the server's side is the connection
+//! on the server's host whose tuple mirrors it (each entry the server creates for it, if a
+//! retransmitted SYN makes a new one). State changes are then matched by (host, serial).
 //!
 //! The drawing is in `ladder_draw.rs`.
 
 use std::collections::VecDeque;
 
 use crate::net::{HostId, Network};
-use crate::sim::Fate;
+use crate::sim::{ConnRef, Fate};
 use crate::tcp::{Role, TcpState};
 use crate::time::SimTime;
 use crate::wire::{Endpoint, Flags, IcmpCode, Packet};
@@ -124,9 +125,10 @@ pub struct LadderRecorder {
     marks: usize,
     /// Segments not kept because the budget was used up.
     pub segments_left_out: u64,
+    /// (host, serial) of each followed side, with its connection and side.
     bindings: Vec<(HostId, u64, usize, Side)>,
-    pending_client: Option<(HostId, u64, SimTime)>,
-    last_delivery: Option<(HostId, usize, SimTime)>,
+    /// The client connection that just entered SYN-SENT, waiting for its first SYN.
+    pending_client: Option<ConnRef>,
 }
 
 impl LadderRecorder {
@@ -140,7 +142,6 @@ impl LadderRecorder {
             segments_left_out: 0,
             bindings: Vec::new(),
             pending_client: None,
-            last_delivery: None,
         }
     }
 
@@ -162,11 +163,6 @@ impl LadderRecorder {
             None => (seg.src, seg.dst),
         };
         let found = self.find(src, dst);
-        if fate == Fate::Deliver {
-            // Whatever the receiver creates while processing this packet belongs to it.
-            self.last_delivery =
-                found.and_then(|(ci, _)| net.addrs.owner(pkt.dst_addr()).map(|h| (h, ci, t)));
-        }
         match fate {
             Fate::Send => {
                 let (ci, side) = match found {
@@ -219,7 +215,7 @@ impl LadderRecorder {
                 let newest = q.back().copied().filter(|&i| c.segs[i].sent == t);
                 if let Some(i) = newest {
                     q.pop_back();
-                    c.segs[i].end = End::Lost(reason);
+                    c.segs[i].end = End::Lost(reason.name());
                 } else if let Some(i) = q.pop_front() {
                     c.segs[i].end = End::HostDown;
                     c.segs[i].arrived = Some(t);
@@ -248,17 +244,21 @@ impl LadderRecorder {
         }
     }
 
-    /// Starts following a connection if `pkt` is the first SYN of the client connection whose
-    /// CLOSED -> SYN-SENT was just reported.
+    /// Starts following a connection if `pkt` is the first SYN of the client connection that
+    /// entered SYN-SENT (same 4-tuple, sent by its host).
     fn open(&mut self, t: SimTime, pkt: &Packet, net: &Network) -> Option<usize> {
-        let (host, serial, at) = self.pending_client.take()?;
         let seg = &pkt.seg;
-        if at != t
-            || pkt.icmp.is_some()
+        let c = self.pending_client?;
+        if pkt.icmp.is_some()
             || seg.flags != Flags::SYN
-            || net.addrs.owner(seg.src.addr) != Some(host)
-            || self.conns.len() >= self.max_conns
+            || (seg.src, seg.dst) != (c.local, c.remote)
+            || net.addrs.owner(seg.src.addr) != Some(c.host)
         {
+            return None;
+        }
+        self.pending_client = None;
+        let (host, serial) = (c.host, c.serial);
+        if self.conns.len() >= self.max_conns {
             return None;
         }
         let ci = self.conns.len();
@@ -300,18 +300,11 @@ impl LadderRecorder {
         });
     }
 
-    pub fn state(
-        &mut self,
-        t: SimTime,
-        host: HostId,
-        serial: u64,
-        role: Role,
-        from: TcpState,
-        to: TcpState,
-    ) {
+    pub fn state(&mut self, t: SimTime, conn: &ConnRef, from: TcpState, to: TcpState) {
         if self.max_conns == 0 {
             return;
         }
+        let (host, serial) = (conn.host, conn.serial);
         if let Some(&(_, _, ci, side)) = self.bindings.iter().find(|b| b.0 == host && b.1 == serial)
         {
             self.mark(ci, t, side, Some(to), "");
@@ -320,17 +313,21 @@ impl LadderRecorder {
         if !matches!(from, TcpState::Closed | TcpState::Listen) {
             return;
         }
-        match role {
+        match conn.role {
             Role::Client if to == TcpState::SynSent => {
                 if self.conns.len() < self.max_conns {
-                    self.pending_client = Some((host, serial, t));
+                    self.pending_client = Some(*conn);
                 }
             }
             Role::Server => {
-                let Some((h, ci, at)) = self.last_delivery else {
+                // The server side of a followed connection: its tuple mirrors the client's (a
+                // retransmitted SYN may create a new entry after the first expired).
+                let Some(ci) = self.conns.iter().position(|c| {
+                    c.server == conn.local && c.client == conn.remote && c.server_host == Some(host)
+                }) else {
                     return;
                 };
-                if h == host && at == t && self.bindings.len() < 4 * self.max_conns + 8 {
+                if self.bindings.len() < 4 * self.max_conns + 8 {
                     self.bindings.push((host, serial, ci, Side::Server));
                     self.mark(ci, t, Side::Server, Some(to), "");
                 }

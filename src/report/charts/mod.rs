@@ -34,9 +34,9 @@ use super::output::OutputDir;
 use super::{Recorder, RunError, Summary};
 use crate::net::{HostId, Network};
 use crate::sim::Outcome;
-use crate::sim::{Fate, Observer, OutcomeRecord, Sample};
+use crate::sim::{ConnRef, Fate, Observer, OutcomeRecord, Sample};
 use crate::spec::Scenario;
-use crate::tcp::{Reason, Role, TcpState};
+use crate::tcp::{Reason, TcpState};
 use crate::time::SimTime;
 use crate::wire::Packet;
 
@@ -434,17 +434,8 @@ impl Observer for ChartCollector {
     fn packet(&mut self, t: SimTime, fate: Fate, pkt: &Packet, net: &Network) {
         self.ladder.packet(t, fate, pkt, net);
     }
-    fn state(
-        &mut self,
-        t: SimTime,
-        host: HostId,
-        conn: u64,
-        role: Role,
-        from: TcpState,
-        to: TcpState,
-        _why: Reason,
-    ) {
-        self.ladder.state(t, host, conn, role, from, to);
+    fn state(&mut self, t: SimTime, conn: &ConnRef, from: TcpState, to: TcpState, _why: Reason) {
+        self.ladder.state(t, conn, from, to);
     }
     fn outcome(&mut self, _t: SimTime, o: &OutcomeRecord) {
         self.outcomes.push(o);

@@ -4,8 +4,8 @@
 
 use crate::net::AddrTable;
 use crate::rng::{RngStreams, StreamRng};
-use crate::sim::OutcomeRecord;
 use crate::sim::traffic::ArrivalProcess;
+use crate::sim::{ConnRef, OutcomeRecord};
 use crate::spec::Scenario;
 use crate::tcp::{ConnId, Outbox, Reason, SocketEvent, Stack};
 use crate::time::{SimDuration, SimTime};
@@ -75,6 +75,7 @@ pub fn clients_of(scn: &Scenario, addrs: &mut AddrTable, streams: &RngStreams) -
 #[derive(Clone, Copy, Debug)]
 pub(super) struct ClientConn {
     attempt: Attempt,
+    conn: Option<ConnRef>,
     started: SimTime,
     connected: Option<SimTime>,
     syns_sent: u32,
@@ -89,6 +90,7 @@ impl ClientConn {
     pub(super) fn new(attempt: Attempt, now: SimTime) -> ClientConn {
         ClientConn {
             attempt,
+            conn: None,
             started: now,
             connected: None,
             syns_sent: 0,
@@ -96,6 +98,11 @@ impl ClientConn {
             got: 0,
             done: false,
         }
+    }
+
+    /// connect() opened the attempt's connection.
+    pub(super) fn opened(&mut self, conn: ConnRef) {
+        self.conn = Some(conn);
     }
 
     pub(super) fn is_done(&self) -> bool {
@@ -222,6 +229,7 @@ impl ClientConn {
                 None
             },
             syns_sent: self.syns_sent,
+            conn: self.conn,
         });
     }
 }

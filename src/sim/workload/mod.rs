@@ -23,9 +23,9 @@ pub use client::{ClientRt, Exchange};
 pub use outcome::Outcome;
 pub use server::ListenerApp;
 
-use crate::net::AddrTable;
+use crate::net::{AddrTable, HostId};
 use crate::rng::{RngStreams, StreamRng};
-use crate::sim::OutcomeRecord;
+use crate::sim::{ConnRef, OutcomeRecord};
 use crate::spec::{ListenerSpec, Scenario};
 use crate::tcp::listener::ListenSpec;
 use crate::tcp::{ConnId, Outbox, Reason, SocketEvent, Stack};
@@ -68,8 +68,9 @@ pub struct Attempt {
 }
 
 /// The applications of one host.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct HostApps {
+    host: HostId,
     /// By connection slot, with the connection's serial.
     conns: Vec<Option<(u64, ConnApp)>>,
     /// By listener index in the host's stack.
@@ -78,6 +79,15 @@ pub struct HostApps {
 }
 
 impl HostApps {
+    pub fn new(host: HostId) -> HostApps {
+        HostApps {
+            host,
+            conns: Vec::new(),
+            listeners: Vec::new(),
+            fx: Effects::default(),
+        }
+    }
+
     /// listen(): opens the listener on `stack` and runs `spec`'s application behind it.
     /// Returns the listener's index in the stack.
     pub fn listen(&mut self, stack: &mut Stack, spec: &ListenerSpec) -> u16 {
@@ -103,10 +113,18 @@ impl HostApps {
         rng: &mut StreamRng,
         out: &mut Outbox,
     ) -> Option<ConnId> {
-        let conn = ClientConn::new(attempt, now);
+        let mut conn = ClientConn::new(attempt, now);
         match stack.connect(now, local, remote, rng, out) {
             Ok(id) => {
-                self.hold(id, stack.serial(id), ConnApp::Client(conn));
+                let t = stack.conn(id);
+                conn.opened(ConnRef {
+                    host: self.host,
+                    serial: t.serial,
+                    role: t.role,
+                    local: t.local,
+                    remote: t.remote,
+                });
+                self.hold(id, t.serial, ConnApp::Client(conn));
                 Some(id)
             }
             Err(reason) => {
@@ -218,7 +236,9 @@ impl Workload {
         Workload {
             clients: client::clients_of(scn, addrs, streams),
             attackers: attacker::attackers_of(scn, addrs, streams),
-            hosts: (0..scn.hosts.len()).map(|_| HostApps::default()).collect(),
+            hosts: (0..scn.hosts.len())
+                .map(|h| HostApps::new(HostId(h as u32)))
+                .collect(),
         }
     }
 

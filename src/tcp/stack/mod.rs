@@ -199,6 +199,10 @@ impl Stack {
     fn slot_tcb(&self, id: ConnId) -> Option<&Tcb> {
         self.slots.get(id.0 as usize)?.tcb.as_ref()
     }
+    /// The control block of live connection `id` (read-only).
+    pub fn conn(&self, id: ConnId) -> &Tcb {
+        self.tcb(id)
+    }
     /// The serial of connection `id` (unique per host for the run).
     pub fn serial(&self, id: ConnId) -> u64 {
         self.tcb(id).serial
@@ -318,6 +322,7 @@ impl Stack {
         let role = tcb.role as usize;
         let serial = tcb.serial;
         let role_e = tcb.role;
+        let (local, remote) = (tcb.local, tcb.remote);
         if from != TcpState::Closed && from != TcpState::Listen {
             self.state_counts[role][from.index()] -= 1;
         }
@@ -327,6 +332,8 @@ impl Stack {
         out.notes.push(Note::State {
             serial,
             role: role_e,
+            local,
+            remote,
             from,
             to,
             reason,
