@@ -664,7 +664,7 @@ impl World {
                     && seg.dst.port == PORT
                     && !self.stacks[SERVER]
                         .connections()
-                        .any(|t| t.local == seg.dst && t.remote == seg.src);
+                        .any(|t| t.local() == seg.dst && t.remote() == seg.src);
                 let before = self.stacks[SERVER].listener_stats()[0].counters.clone();
                 self.stacks[host].on_segment(self.now, seg, &mut out);
                 let created = out
@@ -795,13 +795,13 @@ impl World {
                     if to == TcpState::SynReceived && reason == Reason::SynReceived {
                         let t = self.stacks[host]
                             .connections()
-                            .find(|t| t.serial == serial)
+                            .find(|t| t.serial() == serial)
                             .ok_or("new request vanished in the call that created it")?;
                         self.requests.insert(
                             serial,
                             RequestRec {
-                                remote: t.remote,
-                                iss: t.iss,
+                                remote: t.remote(),
+                                iss: t.iss(),
                                 synacks: Vec::new(),
                                 touched: false,
                             },
@@ -921,7 +921,7 @@ impl World {
     ) -> Check {
         let t = self.stacks[host]
             .connections()
-            .find(|t| t.serial == serial)
+            .find(|t| t.serial() == serial)
             .ok_or_else(|| format!("{}: established connection vanished", HOST_NAMES[host]))?;
         let Trigger::Segment(seg) = trig else {
             return Err(format!(
@@ -930,13 +930,13 @@ impl World {
             ));
         };
         ensure!(
-            seg.src == t.remote && seg.dst == t.local,
+            seg.src == t.remote() && seg.dst == t.local(),
             "ESTABLISHED by a segment of another connection: {seg:?}"
         );
         ensure!(
-            seg.flags.ack() && seg.ack == t.iss.plus(1),
+            seg.flags.ack() && seg.ack == t.iss().plus(1),
             "{role:?} reached ESTABLISHED on {seg:?}, which does not acknowledge ISN+1 ({:?})",
-            t.iss.plus(1)
+            t.iss().plus(1)
         );
         match (host, role) {
             (CLIENT, Role::Client) => {
@@ -955,7 +955,7 @@ impl World {
                     // on the same tuple from the handshake's ACK (see the README).
                     let d_seg = seg.ack.0.wrapping_sub(seg.seq.0);
                     let valid = self.synacks_sent.iter().any(|&(l, r, c, a)| {
-                        l == t.local && r == t.remote && {
+                        l == t.local() && r == t.remote() && {
                             let d = d_seg.wrapping_sub(c.wrapping_sub(a.wrapping_sub(1))) as i32;
                             (-3..=0).contains(&d)
                         }
@@ -963,22 +963,22 @@ impl World {
                     ensure!(
                         valid,
                         "server ESTABLISHED from a cookie ACK {seg:?} that matches no cookie SYN-ACK sent to {:?}",
-                        t.remote
+                        t.remote()
                     );
                 } else {
                     ensure!(
                         self.synacks_sent
                             .iter()
-                            .any(|&(l, r, c, _)| l == t.local && r == t.remote && c == t.iss.0),
+                            .any(|&(l, r, c, _)| l == t.local() && r == t.remote() && c == t.iss().0),
                         "server ESTABLISHED ({from} -> ESTABLISHED, {reason:?}) with ISN {:?} towards {:?} on {seg:?}, but never sent that SYN-ACK",
-                        t.iss,
-                        t.remote
+                        t.iss(),
+                        t.remote()
                     );
                 }
                 ensure!(
-                    !is_silent(t.remote.addr) && t.remote.addr != addr_of(DECOY),
+                    !is_silent(t.remote().addr) && t.remote().addr != addr_of(DECOY),
                     "a spoofed source that never answers established: {:?}",
-                    t.remote
+                    t.remote()
                 );
                 self.passive_established += 1;
             }
@@ -1067,7 +1067,7 @@ impl World {
                     }
                     let live = s
                         .connections()
-                        .filter(|t| t.role == role && t.state == st)
+                        .filter(|t| t.role() == role && t.state() == st)
                         .count() as u64;
                     ensure!(
                         s.count(role, st) == live,
@@ -1098,8 +1098,8 @@ impl World {
             "accept queue {acc} above its capacity {}",
             st.accept_queue_capacity
         );
-        let requests = srv.connections().filter(|t| t.is_request).count() as u64;
-        let waiting = srv.connections().filter(|t| t.in_accept_queue).count() as u64;
+        let requests = srv.connections().filter(|t| t.is_request()).count() as u64;
+        let waiting = srv.connections().filter(|t| t.in_accept_queue()).count() as u64;
         ensure!(
             syn == requests,
             "SYN queue length {syn} but {requests} half-open entries"
@@ -1219,14 +1219,14 @@ impl World {
                 for (h, s) in self.stacks.iter().enumerate() {
                     if let Some(t) = s
                         .connections()
-                        .find(|t| matches!(t.state, TcpState::SynSent | TcpState::SynReceived))
+                        .find(|t| matches!(t.state(), TcpState::SynSent | TcpState::SynReceived))
                     {
                         return Err(format!(
                             "{}: {} connection to {:?} stuck in {} with no timer",
                             HOST_NAMES[h],
-                            t.role.name(),
-                            t.remote,
-                            t.state
+                            t.role().name(),
+                            t.remote(),
+                            t.state()
                         ));
                     }
                 }
@@ -1235,7 +1235,7 @@ impl World {
                         continue;
                     }
                     let live = self.stacks[CLIENT].connections().any(|t| {
-                        t.local.port == a.port && t.iss == a.iss && t.state.is_synchronized()
+                        t.local().port == a.port && t.iss() == a.iss && t.state().is_synchronized()
                     });
                     ensure!(
                         live,

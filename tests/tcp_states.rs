@@ -106,7 +106,7 @@ impl H {
         self.out.segments.clone()
     }
     fn state(&self) -> Option<TcpState> {
-        self.st.connections().next().map(|t| t.state)
+        self.st.connections().next().map(|t| t.state())
     }
     fn tcb(&self) -> &synsim::tcp::tcb::Tcb {
         self.st.connections().next().expect("a connection")
@@ -242,8 +242,8 @@ fn syn_sent_rejects_bad_acks_and_is_refused_by_rst() {
 fn syn_sent_to_established_on_syn_ack() {
     let (h, _, iss) = established(app(b"", false));
     let t = h.tcb();
-    assert_eq!(t.state, TcpState::Established);
-    assert_eq!((t.snd_una.0, t.rcv_nxt.0), (iss + 1, IRS + 1));
+    assert_eq!(t.state(), TcpState::Established);
+    assert_eq!((t.snd_una().0, t.rcv_nxt().0), (iss + 1, IRS + 1));
     assert_eq!(h.outcomes(), [Outcome::Established]);
 }
 

@@ -20,57 +20,57 @@ pub enum TimerKind {
 #[derive(Clone, Debug)]
 pub struct Tcb {
     /// Unique per host for the whole run (slots are reused, serials are not).
-    pub serial: u64,
-    pub state: TcpState,
-    pub role: Role,
-    pub local: Endpoint,
-    pub remote: Endpoint,
+    pub(crate) serial: u64,
+    pub(crate) state: TcpState,
+    pub(crate) role: Role,
+    pub(crate) local: Endpoint,
+    pub(crate) remote: Endpoint,
     /// Listen spec this connection came from (passive opens).
-    pub listener: Option<u16>,
+    pub(crate) listener: Option<u16>,
     /// Still a half-open entry of `listener`'s SYN queue (Linux request socket).
-    pub is_request: bool,
+    pub(crate) is_request: bool,
     /// Child waiting in the accept queue.
-    pub in_accept_queue: bool,
+    pub(crate) in_accept_queue: bool,
     /// An application holds this socket (an active open, or a child it accepted): the stack
     /// reports socket events for it ([`super::SocketEvent`]).
-    pub user: bool,
+    pub(crate) user: bool,
     /// SYNs sent by an active open, the first included (what the outcome record reports).
-    pub syns_sent: u32,
+    pub(crate) syns_sent: u32,
 
-    pub iss: SeqNum,
-    pub irs: SeqNum,
-    pub snd_una: SeqNum,
-    pub snd_nxt: SeqNum,
-    pub rcv_nxt: SeqNum,
+    pub(crate) iss: SeqNum,
+    pub(crate) irs: SeqNum,
+    pub(crate) snd_una: SeqNum,
+    pub(crate) snd_nxt: SeqNum,
+    pub(crate) rcv_nxt: SeqNum,
     /// Sequence number of our FIN once sent.
-    pub fin_seq: Option<SeqNum>,
+    pub(crate) fin_seq: Option<SeqNum>,
 
     /// Unacknowledged and unsent bytes, starting at `snd_una`.
-    pub tx: Payload,
+    pub(crate) tx: Payload,
     /// The application closed: a FIN follows `tx`.
-    pub fin_queued: bool,
+    pub(crate) fin_queued: bool,
     /// Received, not yet read by the application.
-    pub rx: Payload,
-    pub peer_fin: bool,
+    pub(crate) rx: Payload,
+    pub(crate) peer_fin: bool,
 
     /// Expiries of the retransmission timer for what is in flight now (`icsk_retransmits`;
     /// `num_timeout` for a request).
-    pub timeouts: u32,
+    pub(crate) timeouts: u32,
     /// When the first SYN (or SYN-ACK) was sent.
-    pub opened_at: SimTime,
+    pub(crate) opened_at: SimTime,
     /// When the current flight was first sent (RTT sampling, Karn: only if never retransmitted).
-    pub flight_sent_at: SimTime,
-    pub srtt_ns: u64,
-    pub rttvar_ns: u64,
-    pub rto_ns: u64,
+    pub(crate) flight_sent_at: SimTime,
+    pub(crate) srtt_ns: u64,
+    pub(crate) rttvar_ns: u64,
+    pub(crate) rto_ns: u64,
     /// A soft ICMP error has been seen (FreeBSD `t_softerror`).
-    pub soft_error: bool,
+    pub(crate) soft_error: bool,
     /// When an ACK last answered an out-of-window segment (Linux `last_oow_ack_time`).
-    pub last_oow_ack: Option<SimTime>,
+    pub(crate) last_oow_ack: Option<SimTime>,
 
-    pub timer: Option<(SimTime, TimerKind)>,
+    pub(crate) timer: Option<(SimTime, TimerKind)>,
     /// Time of the wake-up event the engine holds for this connection (engine bookkeeping).
-    pub wake_at: Option<SimTime>,
+    pub(crate) wake_at: Option<SimTime>,
 }
 
 impl Tcb {
@@ -107,6 +107,48 @@ impl Tcb {
             timer: None,
             wake_at: None,
         }
+    }
+
+    /// Unique per host for the run (slots are reused, serials are not).
+    pub fn serial(&self) -> u64 {
+        self.serial
+    }
+    pub fn state(&self) -> TcpState {
+        self.state
+    }
+    pub fn role(&self) -> Role {
+        self.role
+    }
+    pub fn local(&self) -> Endpoint {
+        self.local
+    }
+    pub fn remote(&self) -> Endpoint {
+        self.remote
+    }
+    /// The listener a passive open came from.
+    pub fn listener(&self) -> Option<u16> {
+        self.listener
+    }
+    /// Still a half-open entry of its listener's SYN queue.
+    pub fn is_request(&self) -> bool {
+        self.is_request
+    }
+    /// A child waiting in the accept queue.
+    pub fn in_accept_queue(&self) -> bool {
+        self.in_accept_queue
+    }
+    pub fn iss(&self) -> SeqNum {
+        self.iss
+    }
+    pub fn snd_una(&self) -> SeqNum {
+        self.snd_una
+    }
+    pub fn rcv_nxt(&self) -> SeqNum {
+        self.rcv_nxt
+    }
+    /// Expiries of the retransmission timer for what is in flight now.
+    pub fn timeouts(&self) -> u32 {
+        self.timeouts
     }
 
     /// Whether our FIN has been sent and acknowledged.
