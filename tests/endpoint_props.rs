@@ -967,9 +967,9 @@ impl World {
                     );
                 } else {
                     ensure!(
-                        self.synacks_sent
-                            .iter()
-                            .any(|&(l, r, c, _)| l == t.local() && r == t.remote() && c == t.iss().0),
+                        self.synacks_sent.iter().any(|&(l, r, c, _)| l == t.local()
+                            && r == t.remote()
+                            && c == t.iss().0),
                         "server ESTABLISHED ({from} -> ESTABLISHED, {reason:?}) with ISN {:?} towards {:?} on {seg:?}, but never sent that SYN-ACK",
                         t.iss(),
                         t.remote()
