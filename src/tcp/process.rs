@@ -337,24 +337,31 @@ impl Stack {
         }
         // The handshake completes: the request becomes a child in the accept queue.
         self.unlink_request(id);
-        let min_rto = self.cfg.min_rto_ms * NS_PER_MS;
-        let max_rto = self.cfg.rto_max_ms * NS_PER_MS;
-        let fallback = 3 * self.cfg.syn_rto_initial_ms * NS_PER_MS;
-        let t = self.tcb_mut(id);
-        t.snd_una = seg.ack;
-        if t.timeouts == 0 {
-            let r = now.since(t.flight_sent_at);
-            t.rtt_sample(r, min_rto, max_rto);
-        } else {
-            t.rto_ns = fallback.clamp(min_rto, max_rto); // RFC 6298 §5.7
-        }
-        t.timeouts = 0;
-        t.timer = None;
+        self.syn_acked(id, seg.ack, now);
         self.set_state(id, TcpState::Established, Reason::AckOfSyn, out);
         self.bump(li, |c| c.passive_opens += 1); // tcp_create_openreq_child
         self.mark_proven(seg.src.addr);
         self.enqueue_accept(id, li, now, out);
         self.process_text_and_fin(id, seg, now, out);
+    }
+
+    /// Our SYN (or SYN-ACK) is acknowledged by `ack`: take the handshake's RTT sample if it
+    /// was never retransmitted (Karn), else fall back to 3 x the initial RTO (RFC 6298 §5.7),
+    /// and stop the retransmission timer.
+    fn syn_acked(&mut self, id: ConnId, ack: SeqNum, now: SimTime) {
+        let min_rto = self.cfg.min_rto_ms * NS_PER_MS;
+        let max_rto = self.cfg.rto_max_ms * NS_PER_MS;
+        let fallback = 3 * self.cfg.syn_rto_initial_ms * NS_PER_MS;
+        let t = self.tcb_mut(id);
+        t.snd_una = ack;
+        if t.timeouts == 0 {
+            let r = now.since(t.flight_sent_at);
+            t.rtt_sample(r, min_rto, max_rto);
+        } else {
+            t.rto_ns = fallback.clamp(min_rto, max_rto);
+        }
+        t.timeouts = 0;
+        t.timer = None;
     }
 
     /// §3.10.7.3 SYN-SENT.
@@ -378,22 +385,11 @@ impl Stack {
         }
         // Fourth, the SYN bit.
         if f.syn() {
-            let min_rto = self.cfg.min_rto_ms * NS_PER_MS;
-            let max_rto = self.cfg.rto_max_ms * NS_PER_MS;
-            let fallback = 3 * self.cfg.syn_rto_initial_ms * NS_PER_MS;
             let t = self.tcb_mut(id);
             t.irs = seg.seq;
             t.rcv_nxt = seg.seq.plus(1);
             if f.ack() {
-                t.snd_una = seg.ack;
-                if t.timeouts == 0 {
-                    let r = now.since(t.flight_sent_at);
-                    t.rtt_sample(r, min_rto, max_rto);
-                } else {
-                    t.rto_ns = fallback.clamp(min_rto, max_rto); // RFC 6298 §5.7
-                }
-                t.timeouts = 0;
-                t.timer = None;
+                self.syn_acked(id, seg.ack, now);
                 self.set_state(id, TcpState::Established, Reason::SynAckReceived, out);
                 let nxt = self.tcb(id).snd_nxt;
                 self.send_ctl(id, Flags::ACK, nxt, out);
