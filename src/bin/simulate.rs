@@ -43,6 +43,11 @@ struct Cli {
     /// Skip drawing charts.
     #[arg(long)]
     no_charts: bool,
+    /// Set a scenario value before validation (repeatable): PATH as in error messages
+    /// (`listeners[0].backlog`, `hosts[1].stack.syncookies`), VALUE as JSON (a bare word is a
+    /// string).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    set: Vec<String>,
     /// Override the scenario's event budget (max_events).
     #[arg(long, value_name = "N")]
     max_events: Option<u64>,
@@ -119,12 +124,19 @@ fn run(cli: Cli) -> Result<(), Fail> {
         return explain_profile(&mut out, p);
     }
     let path = cli.scenario.clone().expect("clap requires SCENARIO");
+    let sets = cli
+        .set
+        .iter()
+        .map(|s| scenario::Override::parse(s))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(Fail::Error)?;
     let load = scenario::LoadOptions {
         max_events: cli.max_events,
         seed: cli.seed,
         max_file_bytes: cli
             .max_scenario_bytes
             .unwrap_or(scenario::LoadOptions::default().max_file_bytes),
+        sets,
     };
     let scn = scenario::load_with(&path, &load).map_err(|e| Fail::Error(e.to_string()))?;
     let out_dir = cli

@@ -106,6 +106,12 @@ pub fn find(src: &str, path: &[Seg]) -> Option<usize> {
     Some(i)
 }
 
+/// Byte range of the value at `path` (its first byte to just past its last).
+pub fn value_span(src: &str, path: &[Seg]) -> Option<(usize, usize)> {
+    let start = find(src, path)?;
+    Some((start, skip(src.as_bytes(), start)))
+}
+
 fn ws(b: &[u8], mut i: usize) -> usize {
     while i < b.len() && b[i].is_ascii_whitespace() {
         i += 1;

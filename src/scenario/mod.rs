@@ -10,6 +10,7 @@
 mod jsonscan;
 mod locate;
 mod messages;
+mod overrides;
 pub mod raw;
 mod read;
 mod validate;
@@ -19,6 +20,7 @@ use std::path::Path;
 
 pub use locate::Seg;
 pub use messages::has_rust_type_name;
+pub use overrides::Override;
 use raw::RawScenario;
 pub use read::DEFAULT_MAX_FILE_BYTES;
 use validate::{BudgetSource, Validator};
@@ -67,6 +69,8 @@ pub struct LoadOptions {
     /// Largest scenario file accepted, in bytes (checked before the file is read). Default
     /// [`DEFAULT_MAX_FILE_BYTES`] (16 MiB).
     pub max_file_bytes: u64,
+    /// `--set PATH=VALUE` overrides, applied in order to the text before validation.
+    pub sets: Vec<Override>,
 }
 
 impl Default for LoadOptions {
@@ -75,6 +79,7 @@ impl Default for LoadOptions {
             max_events: None,
             seed: None,
             max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+            sets: Vec::new(),
         }
     }
 }
@@ -145,6 +150,20 @@ pub fn parse_with(
     }
     // A UTF-8 byte order mark is not JSON, but editors write it: skip it.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if opts.sets.is_empty() {
+        return check(text, file, default_name, opts);
+    }
+    let text = overrides::apply(text, file, &opts.sets)?;
+    check(&text, file, default_name, opts).map_err(|e| overrides::attribute(e, &opts.sets))
+}
+
+/// Duplicate keys, serde's pass, then validation.
+fn check(
+    text: &str,
+    file: &str,
+    default_name: &str,
+    opts: &LoadOptions,
+) -> Result<Scenario, ScenarioError> {
     if let Some(d) = jsonscan::first_duplicate(text) {
         let (fl, fc) = locate::line_col_at(text, d.first);
         let (line, column) = locate::line_col_at(text, d.second);

@@ -465,3 +465,57 @@ fn the_echo_round_trips_exactly() {
         assert_eq!(back.to_string(), s);
     }
 }
+
+/// `--set PATH=VALUE` (issue 10's overrides): the value is validated like the file's, an error
+/// about it names the flag, and errors elsewhere keep their place in the file.
+#[test]
+fn set_overrides_are_validated_like_the_file() {
+    use synsim::scenario::{LoadOptions, Override};
+    let text = "{\"duration_ms\": 1000,\n \"hosts\": [{\"name\": \"s\", \"addrs\": [\"10.0.0.2\"]}],\n \"listeners\": [{\"host\": \"s\", \"port\": 80, \"backlog\": 8}]}";
+    let with = |sets: &[&str]| {
+        let opts = LoadOptions {
+            sets: sets.iter().map(|s| Override::parse(s).unwrap()).collect(),
+            ..LoadOptions::default()
+        };
+        scenario::parse_with(text, "t.json", "t", &opts)
+    };
+    let scn = with(&[
+        "listeners[0].backlog=1024",
+        "hosts[0].stack.syncookies=always",
+    ])
+    .unwrap();
+    assert_eq!(scn.listeners[0].backlog, 1024);
+    assert_eq!(
+        scn.hosts[0].stack.syncookies,
+        synsim::tcp::SynCookies::Always
+    );
+    assert!(scn.echo.contains("\"backlog\":1024"), "{}", scn.echo);
+    let e = with(&["listeners[0].backlog=0"]).unwrap_err();
+    assert_eq!(e.path, "listeners[0].backlog");
+    assert!(
+        e.message.contains("from --set listeners[0].backlog=0"),
+        "{e}"
+    );
+    assert!(e.message.contains("backlog must be >= 1"), "{e}");
+    let e = with(&["hosts[0].stack.syncookies=maybe"]).unwrap_err();
+    assert!(e.message.contains("`off`, `on_overflow`, `always`"), "{e}");
+    // An error the override did not cause still points into the file, at the same place.
+    let bad = text.replace("\"port\": 80", "\"port\": \"x\"");
+    let opts = LoadOptions {
+        sets: vec![Override::parse("hosts[0].stack.syn_retries=3").unwrap()],
+        ..LoadOptions::default()
+    };
+    let e = scenario::parse_with(&bad, "t.json", "t", &opts).unwrap_err();
+    let plain = scenario::parse(&bad, "t.json", "t").unwrap_err();
+    assert_eq!(
+        (e.line, e.column, &e.path),
+        (plain.line, plain.column, &plain.path)
+    );
+    assert_eq!(e.line, 3);
+    assert!(!e.message.contains("--set"), "{e}");
+    let e = with(&["listeners[0].colour=1"]).unwrap_err();
+    assert!(e.message.contains("from --set"), "{e}");
+    let e = with(&["listeners[2].backlog=1"]).unwrap_err();
+    assert!(e.message.contains("no `listeners[2].backlog`"), "{e}");
+    assert!(Override::parse("no equals sign").is_err());
+}
