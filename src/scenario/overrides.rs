@@ -87,12 +87,12 @@ fn apply_one(text: &str, o: &Override) -> Result<String, String> {
         let mut value = o.json.clone();
         for seg in missing[1..].iter().rev() {
             let Seg::Key(k) = seg else {
-                return Err(no_element(o, text));
+                return Err(no_element(o));
             };
             value = format!("{{{}: {value}}}", serde_json::Value::String(k.clone()));
         }
         let Seg::Key(k) = &missing[0] else {
-            return Err(no_element(o, text));
+            return Err(no_element(o));
         };
         let empty = text[start + 1..end - 1].trim().is_empty();
         let entry = format!(
@@ -107,10 +107,10 @@ fn apply_one(text: &str, o: &Override) -> Result<String, String> {
             &text[start + 1..]
         ));
     }
-    Err(no_element(o, text))
+    Err(no_element(o))
 }
 
-fn no_element(o: &Override, _text: &str) -> String {
+fn no_element(o: &Override) -> String {
     format!(
         "--set {}: the scenario has no `{}` to set (array elements must exist in the file)",
         o.given,

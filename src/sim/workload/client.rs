@@ -131,8 +131,7 @@ impl ClientConn {
                 self.connected.get_or_insert(now);
                 let ex = self.attempt.exchange;
                 if ex.send.is_empty() {
-                    self.finish(Outcome::Established, Reason::SynAckReceived, now, fx);
-                    self.maybe_close(stack, id, now, out);
+                    self.exchange_over(stack, id, now, out, fx);
                 } else if ex.send_delay == SimDuration::ZERO {
                     self.write(stack, id, now, out, fx);
                 } else {
@@ -179,8 +178,7 @@ impl ClientConn {
         self.sent = true;
         stack.write(id, self.attempt.exchange.send, now, out);
         if self.attempt.exchange.expect_reply == 0 {
-            self.finish(Outcome::Established, Reason::SynAckReceived, now, fx);
-            self.maybe_close(stack, id, now, out);
+            self.exchange_over(stack, id, now, out, fx);
         }
     }
 
@@ -199,9 +197,21 @@ impl ClientConn {
         }
         let expect = self.attempt.exchange.expect_reply as usize;
         if (self.sent && self.got >= expect) || stack.peer_closed(id) {
-            self.finish(Outcome::Established, Reason::SynAckReceived, now, fx);
-            self.maybe_close(stack, id, now, out);
+            self.exchange_over(stack, id, now, out, fx);
         }
+    }
+
+    /// The attempt succeeded: record it, then close if the client closes.
+    fn exchange_over(
+        &mut self,
+        stack: &mut Stack,
+        id: ConnId,
+        now: SimTime,
+        out: &mut Outbox,
+        fx: &mut Effects,
+    ) {
+        self.finish(Outcome::Established, Reason::SynAckReceived, now, fx);
+        self.maybe_close(stack, id, now, out);
     }
 
     fn maybe_close(&self, stack: &mut Stack, id: ConnId, now: SimTime, out: &mut Outbox) {

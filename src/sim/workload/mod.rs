@@ -119,12 +119,12 @@ impl HostApps {
                 let t = stack.conn(id);
                 conn.opened(ConnRef {
                     host: self.host,
-                    serial: t.serial,
-                    role: t.role,
-                    local: t.local,
-                    remote: t.remote,
+                    serial: t.serial(),
+                    role: t.role(),
+                    local: t.local(),
+                    remote: t.remote(),
                 });
-                self.hold(id, t.serial, ConnApp::Client(conn));
+                self.hold(id, t.serial(), ConnApp::Client(conn));
                 Some(id)
             }
             Err(reason) => {
@@ -197,8 +197,8 @@ impl HostApps {
     fn accept_ready(&mut self, stack: &mut Stack, li: usize, now: SimTime, out: &mut Outbox) {
         while let Some(id) = self.listeners[li].try_accept(stack, li, now, &mut self.fx) {
             let app = self.listeners[li].app;
-            self.hold(id, stack.serial(id), ConnApp::Server(app));
-            server::on_accepted(app, stack, id, now, out);
+            self.hold(id, stack.conn(id).serial(), ConnApp::Server(app));
+            server::serve(app, stack, id, now, out);
         }
     }
 

@@ -81,17 +81,6 @@ impl ListenerApp {
     }
 }
 
-/// The application takes a connection it accepted: whatever already arrived is read.
-pub(super) fn on_accepted(
-    app: ServerApp,
-    stack: &mut Stack,
-    id: ConnId,
-    now: SimTime,
-    out: &mut Outbox,
-) {
-    step(app, stack, id, now, out);
-}
-
 pub(super) fn on_event(
     app: ServerApp,
     stack: &mut Stack,
@@ -101,13 +90,13 @@ pub(super) fn on_event(
     out: &mut Outbox,
 ) {
     if matches!(event, SocketEvent::Readable | SocketEvent::PeerClosed) {
-        step(app, stack, id, now, out);
+        serve(app, stack, id, now, out);
     }
 }
 
 /// Reads what arrived, replies (echo_upper), and closes when the client has closed (or at
-/// once, for `close`).
-fn step(app: ServerApp, stack: &mut Stack, id: ConnId, now: SimTime, out: &mut Outbox) {
+/// once, for `close`). Also run on a connection just accepted, for what arrived before.
+pub(super) fn serve(app: ServerApp, stack: &mut Stack, id: ConnId, now: SimTime, out: &mut Outbox) {
     let data = stack.recv(id);
     if !data.is_empty() && app == ServerApp::EchoUpper {
         let n = data.len();

@@ -203,10 +203,6 @@ impl Stack {
     pub fn conn(&self, id: ConnId) -> &Tcb {
         self.tcb(id)
     }
-    /// The serial of connection `id` (unique per host for the run).
-    pub fn serial(&self, id: ConnId) -> u64 {
-        self.tcb(id).serial
-    }
     pub(crate) fn generation(&self, id: ConnId) -> u32 {
         self.slots[id.0 as usize].generation
     }
