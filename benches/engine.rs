@@ -103,7 +103,7 @@ fn scenario(b: Bencher, name: &str) {
     let scn = shipped(name);
     b.counter(ItemsCount::new(events_of(&scn))).bench_local(|| {
         let mut sim = Simulation::new(&scn);
-        let mut rec = Recorder::new(scn.clients.len());
+        let mut rec = Recorder::new(&scn);
         black_box(sim.run(&mut rec).expect("within budget"))
     });
 }

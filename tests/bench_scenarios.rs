@@ -54,7 +54,7 @@ fn bench_flood_follows_its_description() {
     let scn = common::load("bench_flood");
     let mut sim = Simulation::new(&scn);
     let mut obs = Check {
-        rec: Recorder::new(scn.clients.len()),
+        rec: Recorder::new(&scn),
         ..Check::default()
     };
     let stats = sim.run(&mut obs).expect("within budget");

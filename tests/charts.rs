@@ -126,7 +126,7 @@ fn no_charts_writes_no_chart_files() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, ["summary.json", "timeline.csv"]);
+    assert_eq!(names, ["attempts.csv", "summary.json", "timeline.csv"]);
     let _ = fs::remove_dir_all(&dir);
 }
 

@@ -22,7 +22,12 @@ fn every_shipped_scenario_is_byte_identical_on_rerun() {
         let a = run_into(name, &tmp.join(format!("{name}-a")), None);
         let b = run_into(name, &tmp.join(format!("{name}-b")), None);
         let names: Vec<&str> = a.iter().map(|(n, _)| n.as_str()).collect();
-        for must in ["summary.json", "timeline.csv", "events.jsonl"] {
+        for must in [
+            "summary.json",
+            "timeline.csv",
+            "attempts.csv",
+            "events.jsonl",
+        ] {
             assert!(names.contains(&must), "{name}: {must} missing ({names:?})");
         }
         assert!(

@@ -109,7 +109,7 @@ fn run_small(mut scn: Scenario, with_report: bool, tally: &Tally) {
     }
     scn.max_events = scn.max_events.min(20_000);
     let mut sim = Simulation::new(&scn);
-    let mut rec = Recorder::new(scn.clients.len());
+    let mut rec = Recorder::new(&scn);
     tally.simulated.fetch_add(1, Ordering::Relaxed);
     match sim.run(&mut rec) {
         Ok(stats) => {

@@ -39,7 +39,7 @@ fn steady_state_flood_does_not_allocate_per_event() {
         count: 256,
     };
     let mut sim = Simulation::new(&scn);
-    let mut rec = Recorder::new(scn.clients.len());
+    let mut rec = Recorder::new(&scn);
     // Warm up: 600 000 events is about 30 s of simulated time (two SYN-ACK lifetimes).
     for _ in 0..600_000 {
         assert!(sim.step(&mut rec).unwrap());

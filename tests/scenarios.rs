@@ -180,7 +180,7 @@ fn lossy_link_recovers_every_exchange_by_retransmission() {
         sim.stack(HostId(0)).counters.syn_retrans + sim.stack(HostId(1)).counters.syn_retrans > 5
     );
     // Some attempts were quick (no loss), some took at least one RTO.
-    let lat = &log.rec.connect_latency;
+    let lat = &log.rec.connect_latency();
     assert!(lat.min_ns().unwrap() < 60 * NS_PER_MS && lat.max_ns().unwrap() > NS_PER_S);
 }
 

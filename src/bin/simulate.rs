@@ -57,6 +57,9 @@ struct Cli {
     /// Refuse a run whose files would exceed N bytes in all (estimated before running).
     #[arg(long, value_name = "N", default_value_t = report::budget::DEFAULT_MAX_OUTPUT_BYTES)]
     max_output_bytes: u64,
+    /// Rows attempts.csv holds at most (one per attempt; the rest are counted in summary.json).
+    #[arg(long, value_name = "N", default_value_t = report::attempts::DEFAULT_MAX_ATTEMPT_ROWS)]
+    max_attempt_rows: u64,
     /// Print engine statistics: events, events/s, simulated seconds per wall second, peak memory.
     #[arg(long)]
     stats: bool,
@@ -139,6 +142,12 @@ fn run(cli: Cli) -> Result<(), Fail> {
         sets,
     };
     let scn = scenario::load_with(&path, &load).map_err(|e| Fail::Error(e.to_string()))?;
+    if !cli.quiet {
+        let mut err = io::stderr().lock();
+        for w in &scn.warnings {
+            let _ = writeln!(err, "warning: {w}");
+        }
+    }
     let out_dir = cli
         .out
         .clone()
@@ -150,6 +159,7 @@ fn run(cli: Cli) -> Result<(), Fail> {
         charts: !cli.no_charts,
         max_events: cli.max_events,
         max_output_bytes: cli.max_output_bytes,
+        max_attempt_rows: cli.max_attempt_rows,
         cancel: Some(Arc::clone(&signal)),
     };
     let wall = Instant::now();
@@ -173,6 +183,10 @@ fn run(cli: Cli) -> Result<(), Fail> {
     // Wall time of the whole run: building the simulation, simulating, writing the files.
     let secs = wall.elapsed().as_secs_f64();
     if !cli.quiet {
+        let mut err = io::stderr().lock();
+        for w in &rep.summary.warnings[scn.warnings.len()..] {
+            let _ = writeln!(err, "warning: {w}");
+        }
         print_summary(&mut out, &rep.summary, &out_dir, secs)?;
     }
     if cli.stats {
@@ -263,6 +277,11 @@ fn peak_rss_kib() -> Option<u64> {
         .ok()
 }
 
+/// A share as a percentage ("18.0 %"), "-" when there was nothing to share.
+fn pct(r: Option<f64>) -> String {
+    r.map_or("-".to_string(), |r| format!("{:.1} %", r * 100.0))
+}
+
 /// A float as summary.json writes it (`5000.0`, `0.25`).
 fn json_f64(v: f64) -> String {
     serde_json::to_string(&v).unwrap_or_else(|_| "null".into())
@@ -298,6 +317,29 @@ fn print_summary(
     )?;
     if let Some(r) = s.success_rate {
         writeln!(w, "  success rate {:.1} %", r * 100.0)?;
+    }
+    if s.attempts > 0 && !s.success_within.is_empty() {
+        let parts: Vec<String> = s
+            .success_within
+            .iter()
+            .map(|d| format!("{} ms {}", d.deadline_ms, pct(d.rate)))
+            .collect();
+        writeln!(w, "  established within {}", parts.join(", "))?;
+    }
+    for p in &s.phases {
+        let part = |name: &str, ph: &report::summary::PhaseSummary| {
+            format!("{name} {} of {}", pct(ph.success_rate), ph.attempts)
+        };
+        writeln!(
+            w,
+            "  phases of attack {} ({}-{} ms): {}, {}, {}",
+            p.attacker,
+            p.window_ms[0],
+            p.window_ms[1],
+            part("before", &p.before),
+            part("during", &p.during),
+            part("after", &p.after)
+        )?;
     }
     let l = &s.connect_latency_ms;
     if l.count > 0 {

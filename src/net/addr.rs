@@ -36,6 +36,12 @@ impl AddrTable {
         self.index.insert(ip, id);
         id
     }
+    /// Interns `ip` as an address of `host` (a client's pool address, on first use).
+    pub fn intern_owned(&mut self, ip: IpAddr, host: HostId) -> AddrId {
+        let id = self.intern(ip);
+        self.set_owner(id, host);
+        id
+    }
     pub fn set_owner(&mut self, id: AddrId, host: HostId) {
         self.owner[id.0 as usize] = Some(host);
     }
@@ -76,6 +82,15 @@ impl AddrTable {
         let mut s = String::new();
         self.write_endpoint(&mut s, e);
         s
+    }
+}
+
+/// The address `i` places after `base`, in its family (the caller keeps `base + i` inside the
+/// address space: the loader checks every range's last address).
+pub fn offset_addr(base: IpAddr, i: u64) -> IpAddr {
+    match base {
+        IpAddr::V4(a) => IpAddr::V4((u32::from(a).wrapping_add(i as u32)).into()),
+        IpAddr::V6(a) => IpAddr::V6((u128::from(a).wrapping_add(u128::from(i))).into()),
     }
 }
 

@@ -13,7 +13,7 @@
 mod addr;
 mod loss;
 
-pub use addr::{AddrTable, HostId};
+pub use addr::{AddrTable, HostId, offset_addr};
 pub use loss::LossModel;
 
 use crate::rng::{RngStreams, StreamRng};

@@ -3,6 +3,8 @@
 //! filling the disk.
 //!
 //! The estimates are deliberately low (a run is never refused for a size it would not reach):
+//! - `attempts.csv`: the expected client attempts (at most the row cap), at
+//!   [`MIN_ROW_BYTES`] each.
 //! - `timeline.csv`: one row per sample (`duration / sample_interval + 1`), each at least
 //!   `"0.000"` and one `",0"` per column (20 state columns and 4 per listener).
 //! - `events.jsonl` (with the trace): the traffic estimate the loader makes for the event
@@ -12,6 +14,8 @@
 //!   as much again for the SVGs and the page); listener series are capped, so the charts do not
 //!   grow with the scenario.
 
+use super::RunOptions;
+use super::attempts::MIN_ROW_BYTES;
 use crate::spec::Scenario;
 use crate::tcp::TcpState;
 
@@ -31,8 +35,20 @@ pub struct FileEstimate {
 }
 
 /// The estimated size of every file a run of `scn` writes.
-pub fn estimate(scn: &Scenario, trace: bool, charts: bool) -> Vec<FileEstimate> {
+pub fn estimate(scn: &Scenario, opts: &RunOptions) -> Vec<FileEstimate> {
+    let (trace, charts) = (opts.trace, opts.charts);
     let mut v = Vec::new();
+    let attempts = scn
+        .clients
+        .iter()
+        .map(|c| c.arrivals.expected())
+        .sum::<f64>()
+        .min(opts.max_attempt_rows as f64) as u64;
+    v.push(FileEstimate {
+        name: "attempts.csv",
+        bytes: attempts.saturating_mul(MIN_ROW_BYTES),
+        why: format!("about {attempts} rows (at most --max-attempt-rows)"),
+    });
     let rows = scn.duration.as_ns() / scn.sample_interval.as_ns().max(1) + 1;
     let states = TcpState::ALL.len() as u64 - 1;
     let columns = 1 + 2 * states + 4 * scn.listeners.len() as u64;
@@ -83,8 +99,9 @@ pub fn human(bytes: u64) -> String {
 }
 
 /// Refuses a run whose files would exceed `budget` bytes, naming the largest file.
-pub fn check(scn: &Scenario, trace: bool, charts: bool, budget: u64) -> Result<(), String> {
-    let files = estimate(scn, trace, charts);
+pub fn check(scn: &Scenario, opts: &RunOptions) -> Result<(), String> {
+    let budget = opts.max_output_bytes;
+    let files = estimate(scn, opts);
     let total = files.iter().fold(0u64, |a, f| a.saturating_add(f.bytes));
     if total <= budget {
         return Ok(());
@@ -96,6 +113,7 @@ pub fn check(scn: &Scenario, trace: bool, charts: bool, budget: u64) -> Result<(
     let hint = match big.name {
         "timeline.csv" => "raise sample_interval_ms or shorten duration_ms",
         "events.jsonl" => "run without --trace or lower the traffic",
+        "attempts.csv" => "lower --max-attempt-rows",
         _ => "lower charts.width_px and charts.height_px",
     };
     Err(format!(

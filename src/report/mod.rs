@@ -5,10 +5,12 @@
 //! simulate with every observer attached, then commit the files all or nothing (see
 //! [`output::OutputDir`]). `summary.json` is the typed [`Summary`].
 
+pub mod attempts;
 pub mod budget;
 pub mod charts;
 pub mod histogram;
 pub mod output;
+pub mod phases;
 mod recorder;
 pub mod summary;
 pub mod timeline;
@@ -56,9 +58,10 @@ impl<O: Observer> Observer for Option<O> {
 }
 
 /// Every file a run may write; a run removes the ones it did not write this time.
-pub const OUTPUT_FILES: [&str; 12] = [
+pub const OUTPUT_FILES: [&str; 13] = [
     "summary.json",
     "timeline.csv",
+    "attempts.csv",
     "events.jsonl",
     "index.html",
     "states.svg",
@@ -81,6 +84,8 @@ pub struct RunOptions {
     /// Budget for all the files of the run, checked against an estimate before running
     /// (see [`budget`]); default [`budget::DEFAULT_MAX_OUTPUT_BYTES`].
     pub max_output_bytes: u64,
+    /// Rows `attempts.csv` holds at most (see [`attempts`]).
+    pub max_attempt_rows: u64,
     /// Set to non-zero (by a signal handler, say) to stop the run: it ends with
     /// [`RunError::Interrupted`] and writes nothing. Polled every [`CANCEL_POLL_EVENTS`] events.
     pub cancel: Option<Arc<AtomicUsize>>,
@@ -94,6 +99,7 @@ impl Default for RunOptions {
             charts: true,
             max_events: None,
             max_output_bytes: budget::DEFAULT_MAX_OUTPUT_BYTES,
+            max_attempt_rows: attempts::DEFAULT_MAX_ATTEMPT_ROWS,
             cancel: None,
         }
     }
@@ -140,8 +146,7 @@ pub fn listener_labels(scn: &Scenario) -> Vec<String> {
 /// [`output::OutputDir`]). A run whose files would exceed the output budget is refused
 /// before anything is created.
 pub fn run_to_dir(scn: &Scenario, opts: &RunOptions) -> Result<RunReport, RunError> {
-    budget::check(scn, opts.trace, opts.charts, opts.max_output_bytes)
-        .map_err(RunError::OutputBudget)?;
+    budget::check(scn, opts).map_err(RunError::OutputBudget)?;
     let mut dir = output::OutputDir::create(&opts.out_dir, &OUTPUT_FILES)?;
     // On an error the temporaries go when `dir` is dropped.
     let mut rep = run_into(scn, opts, &mut dir)?;
@@ -204,13 +209,22 @@ fn run_into(
     } else {
         None
     };
+    let attempts = attempts::AttemptsWriter::new(
+        dir.stream("attempts.csv")?,
+        scn.clients.iter().map(|c| c.name.clone()).collect(),
+        phases::Phases::new(scn),
+        opts.max_attempt_rows,
+    );
     let collector = opts.charts.then(|| charts::ChartCollector::new(scn));
     let mut obs = (
-        Recorder::new(scn.clients.len()),
+        (Recorder::new(scn), attempts),
         ((timeline, trace), collector),
     );
     let stats = drive(&mut sim, &mut obs, opts)?;
-    let (rec, ((timeline, trace), collector)) = obs;
+    let ((mut rec, attempts), ((timeline, trace), collector)) = obs;
+    let pending = sim.pending_attempts();
+    rec.finish(&pending);
+    let (rows, rows_left_out) = attempts.finish(&pending)?;
     timeline.finish()?;
     let trace_lines = match trace {
         Some(t) => {
@@ -220,7 +234,18 @@ fn run_into(
         }
         None => 0,
     };
-    let summary = Summary::new(scn, &sim, &rec, &stats);
+    let mut summary = Summary::new(scn, &sim, &rec, &stats);
+    summary.attempts_csv = Some(summary::AttemptsFile {
+        max_rows: opts.max_attempt_rows,
+        rows,
+        rows_left_out,
+    });
+    if rows_left_out > 0 {
+        summary.warnings.push(format!(
+            "attempts.csv holds the first {rows} attempts to finish; {rows_left_out} more were left out (the cap is --max-attempt-rows {})",
+            opts.max_attempt_rows
+        ));
+    }
     dir.write("summary.json", summary.to_json().as_bytes())?;
     if let Some(col) = &collector {
         if cancelled(opts) {

@@ -4,8 +4,10 @@
 use std::collections::BTreeMap;
 
 use super::histogram::Histogram;
+use super::phases::Phases;
 use crate::net::{HostId, Network};
-use crate::sim::{ConnRef, Fate, Observer, Outcome, OutcomeRecord};
+use crate::sim::{ConnRef, Fate, Observer, Outcome, OutcomeRecord, PendingAttempt};
+use crate::spec::Scenario;
 use crate::tcp::{Reason, TcpState};
 use crate::time::SimTime;
 use crate::wire::Packet;
@@ -15,8 +17,9 @@ use crate::wire::Packet;
 pub struct Recorder {
     pub outcomes: [u64; 6],
     pub per_client: Vec<[u64; 6]>,
-    /// Connect latency (SYN sent -> ESTABLISHED) of established attempts, in µs.
-    pub connect_latency: Histogram,
+    /// Attempts by phase of each attack window, established-within shares, and the run's
+    /// connect latency (first SYN -> ESTABLISHED of established attempts: `phases.all.latency`).
+    pub phases: Phases,
     /// Discards and aborts by rule, indexed by `Reason as usize` (see [`Recorder::drops`]).
     by_reason: Vec<Option<(Reason, u64)>>,
     /// Network drops by rule name (a handful of names: a short linear scan).
@@ -30,10 +33,23 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    pub fn new(clients: usize) -> Self {
+    pub fn new(scn: &Scenario) -> Self {
         Recorder {
-            per_client: vec![[0; 6]; clients],
+            per_client: vec![[0; 6]; scn.clients.len()],
+            phases: Phases::new(scn),
             ..Recorder::default()
+        }
+    }
+
+    /// The connect latency of the run's established attempts.
+    pub fn connect_latency(&self) -> &Histogram {
+        &self.phases.all.latency
+    }
+
+    /// The attempts still in progress at the end (from [`Simulation::pending_attempts`]).
+    pub fn finish(&mut self, pending: &[PendingAttempt]) {
+        for p in pending {
+            self.phases.unfinished(p.started);
         }
     }
     pub fn count(&self, o: Outcome) -> u64 {
@@ -111,9 +127,7 @@ impl Observer for Recorder {
         if let Some(c) = self.per_client.get_mut(o.client as usize) {
             c[o.outcome as usize] += 1;
         }
-        if let (Outcome::Established, Some(c)) = (o.outcome, o.connected) {
-            self.connect_latency.record_ns(c.since(o.started).as_ns());
-        }
+        self.phases.finished(o.started, o.outcome, o.connected);
     }
     fn host(&mut self, _t: SimTime, _h: HostId, up: bool) {
         if !up {

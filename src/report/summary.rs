@@ -12,11 +12,14 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::Recorder;
+use super::histogram::Histogram;
+use super::phases::{Group, Phases};
 use crate::net::HostId;
 use crate::sim::Outcome;
 use crate::sim::{RunStats, Simulation};
 use crate::spec::Scenario;
 use crate::tcp::Counters;
+use crate::time::{SimDuration, SimTime};
 
 /// Counters by nstat name.
 pub type CounterMap = BTreeMap<String, u64>;
@@ -77,6 +80,111 @@ pub struct Latency {
     pub p50: Option<f64>,
     pub p90: Option<f64>,
     pub p99: Option<f64>,
+}
+
+impl Latency {
+    pub fn of(h: &Histogram) -> Latency {
+        Latency {
+            count: h.count(),
+            exact: h.is_exact(),
+            max: ns_to_ms(h.max_ns()),
+            min: ns_to_ms(h.min_ns()),
+            p50: ns_to_ms(h.quantile_ns(0.50)),
+            p90: ns_to_ms(h.quantile_ns(0.90)),
+            p99: ns_to_ms(h.quantile_ns(0.99)),
+        }
+    }
+}
+
+/// Attempts established within a deadline (first SYN -> ESTABLISHED), out of all attempts.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Within {
+    pub deadline_ms: f64,
+    pub established: u64,
+    /// established / attempts (none without attempts).
+    pub rate: Option<f64>,
+}
+
+/// The attempts that started in one phase of an attack window.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PhaseSummary {
+    pub attempts: u64,
+    pub connect_latency_ms: Latency,
+    /// The phase's start, inclusive.
+    pub from_ms: f64,
+    pub outcomes: Outcomes,
+    pub success_rate: Option<f64>,
+    pub success_within: Vec<Within>,
+    /// The phase's end, exclusive (the run's end for `after`).
+    pub to_ms: f64,
+}
+
+impl PhaseSummary {
+    fn of(g: &Group, deadlines: &[SimDuration], from: SimTime, to: SimTime) -> PhaseSummary {
+        let mut outcomes = Outcomes::of(&g.outcomes);
+        outcomes.unfinished = Some(g.unfinished);
+        let attempts = g.attempts();
+        PhaseSummary {
+            attempts,
+            connect_latency_ms: Latency::of(&g.latency),
+            from_ms: from.as_ms_f64(),
+            outcomes,
+            success_rate: rate(g.outcomes[Outcome::Established as usize], attempts),
+            success_within: within(g, deadlines, attempts),
+            to_ms: to.as_ms_f64(),
+        }
+    }
+}
+
+/// One attacker's window and the attempts started before, during and after it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct WindowSummary {
+    pub after: PhaseSummary,
+    pub attacker: String,
+    pub before: PhaseSummary,
+    pub during: PhaseSummary,
+    /// [start, stop) of the attacker's SYNs.
+    pub window_ms: [f64; 2],
+}
+
+/// `attempts.csv`: rows written, and rows left out past the cap.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AttemptsFile {
+    pub max_rows: u64,
+    pub rows: u64,
+    pub rows_left_out: u64,
+}
+
+fn rate(n: u64, of: u64) -> Option<f64> {
+    (of > 0).then(|| n as f64 / of as f64)
+}
+
+fn within(g: &Group, deadlines: &[SimDuration], attempts: u64) -> Vec<Within> {
+    deadlines
+        .iter()
+        .zip(&g.within)
+        .map(|(d, &n)| Within {
+            deadline_ms: d.as_ms_f64(),
+            established: n,
+            rate: rate(n, attempts),
+        })
+        .collect()
+}
+
+fn windows(p: &Phases) -> Vec<WindowSummary> {
+    p.windows
+        .iter()
+        .map(|w| {
+            let d = &p.deadlines;
+            WindowSummary {
+                after: PhaseSummary::of(&w.groups[2], d, w.stop, p.end),
+                attacker: w.attacker.clone(),
+                before: PhaseSummary::of(&w.groups[0], d, SimTime::ZERO, w.start),
+                during: PhaseSummary::of(&w.groups[1], d, w.start, w.stop),
+                window_ms: [w.start.as_ms_f64(), w.stop.as_ms_f64()],
+            }
+        })
+        .collect()
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -140,6 +248,9 @@ pub struct Engine {
 pub struct Summary {
     /// Attempts started by the clients.
     pub attempts: u64,
+    /// Set by [`super::run_to_dir`], which writes the file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempts_csv: Option<AttemptsFile>,
     /// Per client, by name.
     pub clients: BTreeMap<String, ClientSummary>,
     pub connect_latency_ms: Latency,
@@ -157,13 +268,19 @@ pub struct Summary {
     pub listeners: Vec<ListenerSummary>,
     pub outcomes: Outcomes,
     pub packets: Packets,
+    /// Per attacker: the attempts started before, during and after its window.
+    pub phases: Vec<WindowSummary>,
     /// The scenario as understood, every default filled in.
     pub scenario: Value,
     pub scenario_name: String,
     pub seed: u64,
     /// Established / attempts (none without attempts).
     pub success_rate: Option<f64>,
+    /// Shares established within each deadline of `success_within_ms`.
+    pub success_within: Vec<Within>,
     pub synsim_version: &'static str,
+    /// Likely mistakes in the scenario, and outputs cut short.
+    pub warnings: Vec<String>,
 }
 
 /// Counters that describe a listener (the rest are host-wide).
@@ -200,7 +317,6 @@ impl Summary {
         let mut outcomes = Outcomes::of(&rec.outcomes);
         outcomes.unfinished = Some(stats.unfinished_attempts);
         let attempts = stats.attempts_started;
-        let h = &rec.connect_latency;
         let clients = scn
             .clients
             .iter()
@@ -226,16 +342,9 @@ impl Summary {
         }
         Summary {
             attempts,
+            attempts_csv: None,
             clients,
-            connect_latency_ms: Latency {
-                count: h.count(),
-                exact: h.is_exact(),
-                max: ns_to_ms(h.max_ns()),
-                min: ns_to_ms(h.min_ns()),
-                p50: ns_to_ms(h.quantile_ns(0.50)),
-                p90: ns_to_ms(h.quantile_ns(0.90)),
-                p99: ns_to_ms(h.quantile_ns(0.99)),
-            },
+            connect_latency_ms: Latency::of(rec.connect_latency()),
             counters: counter_map(&total),
             description: scn.description.clone(),
             drops_by_reason: rec
@@ -254,6 +363,7 @@ impl Summary {
             hosts,
             listeners: listeners(scn, sim),
             outcomes,
+            phases: windows(&rec.phases),
             packets: Packets {
                 delivered: rec.packets_delivered,
                 discarded_by_hosts: rec.packets_discarded_hosts,
@@ -266,9 +376,10 @@ impl Summary {
             scenario: serde_json::from_str(&scn.echo).expect("the scenario echo is JSON"),
             scenario_name: scn.name.clone(),
             seed: scn.seed,
-            success_rate: (attempts > 0)
-                .then(|| rec.count(Outcome::Established) as f64 / attempts as f64),
+            success_rate: rate(rec.count(Outcome::Established), attempts),
+            success_within: within(&rec.phases.all, &rec.phases.deadlines, attempts),
             synsim_version: env!("CARGO_PKG_VERSION"),
+            warnings: scn.warnings.clone(),
         }
     }
 
@@ -324,7 +435,7 @@ mod tests {
                        "arrivals": {"kind": "times", "times_ms": [0, 100]}}]}"#;
         let scn = crate::scenario::parse(text, "t.json", "t").unwrap();
         let mut sim = Simulation::new(&scn);
-        let mut rec = Recorder::new(scn.clients.len());
+        let mut rec = Recorder::new(&scn);
         let stats = sim.run(&mut rec).unwrap();
         let s = Summary::new(&scn, &sim, &rec, &stats);
         assert_eq!(s.outcomes.established, 2);

@@ -31,7 +31,7 @@ pub fn ms3(ns: u64) -> String {
 }
 
 /// Nanoseconds shown as milliseconds with three decimals (see [`ms3`]), without allocating.
-struct Ms3(u64);
+pub(crate) struct Ms3(pub u64);
 
 impl std::fmt::Display for Ms3 {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

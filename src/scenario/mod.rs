@@ -14,6 +14,7 @@ mod overrides;
 pub mod raw;
 mod read;
 mod validate;
+mod warnings;
 
 use std::fmt;
 use std::path::Path;

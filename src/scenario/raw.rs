@@ -56,6 +56,13 @@ pub struct RawScenario {
     pub attackers: Vec<RawAttacker>,
     #[serde(default)]
     pub charts: RawCharts,
+    /// Deadlines for the "established within" shares of the summary, in ms.
+    #[serde(default = "default_deadlines")]
+    pub success_within_ms: Vec<f64>,
+}
+
+fn default_deadlines() -> Vec<f64> {
+    vec![1000.0, 3000.0]
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -247,6 +254,9 @@ pub struct RawClient {
     /// Source address; defaults to the host's first address of the target's family.
     #[serde(default)]
     pub addr: Option<String>,
+    /// A pool of source addresses instead of `addr`; the client's host owns them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub addrs: Option<RawAddrPool>,
     /// "10.0.0.1:7000" or "[fd00::1]:7000".
     pub target: String,
     pub arrivals: RawArrivals,
@@ -262,6 +272,19 @@ pub struct RawClient {
     /// Close the connection once the exchange is over.
     #[serde(default = "default_true")]
     pub close: bool,
+}
+
+/// A client's source addresses.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum RawAddrPool {
+    /// `count` consecutive addresses from `base`, drawn per attempt by `draw`.
+    Range {
+        base: String,
+        count: u64,
+        #[serde(default)]
+        draw: crate::spec::PoolDraw,
+    },
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

@@ -20,7 +20,9 @@ use crate::tcp::{Note, Outbox, Role, Stack, TcpState, Wake};
 use crate::time::{SimDuration, SimTime};
 use crate::wire::Packet;
 
-pub use observer::{ConnRef, Fate, ListenerSample, NoObserver, Observer, OutcomeRecord, Sample};
+pub use observer::{
+    ConnRef, Fate, ListenerSample, NoObserver, Observer, OutcomeRecord, PendingAttempt, Sample,
+};
 pub use queue::EventQueue;
 pub use workload::Outcome;
 use workload::{AppTimer, Workload};
@@ -196,6 +198,17 @@ impl Simulation {
         self.max_in_flight = n;
     }
 
+    /// Client attempts still in progress, by client and attempt number (at the end of a run:
+    /// the ones with no outcome).
+    pub fn pending_attempts(&self) -> Vec<PendingAttempt> {
+        let mut v = Vec::new();
+        for (apps, h) in self.workload.hosts.iter().zip(&self.hosts) {
+            apps.pending(&h.stack, &mut v);
+        }
+        v.sort_unstable_by_key(|p| (p.client, p.attempt));
+        v
+    }
+
     /// The TCP stack of host `h`.
     pub fn stack(&self, h: HostId) -> &Stack {
         &self.hosts[h.0 as usize].stack
@@ -330,8 +343,9 @@ impl Simulation {
             Event::ClientArrival(ci) => {
                 let h = self.workload.clients[ci as usize].host;
                 let stack = &mut self.hosts[h.0 as usize].stack;
+                let addrs = &mut self.net.addrs;
                 self.workload
-                    .start_attempt(ci as usize, t, stack, &mut self.out);
+                    .start_attempt(ci as usize, t, stack, addrs, &mut self.out);
                 self.drain(h, t, obs);
                 if let Some(next) = self.workload.clients[ci as usize].arrivals.next_time() {
                     self.queue.push(next, Event::ClientArrival(ci));

@@ -66,6 +66,15 @@ pub struct OutcomeRecord {
     pub conn: Option<ConnRef>,
 }
 
+/// An attempt still in progress when the run ended (no outcome was recorded for it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PendingAttempt {
+    pub client: u32,
+    pub attempt: u64,
+    pub started: SimTime,
+    pub syns_sent: u32,
+}
+
 pub trait Observer {
     fn packet(&mut self, _t: SimTime, _fate: Fate, _pkt: &Packet, _net: &Network) {}
     fn state(

@@ -24,6 +24,19 @@ pub enum Arrivals {
 }
 
 impl Arrivals {
+    /// The window `[start, stop)` arrivals may fall in (for listed times: first to last).
+    pub fn window(&self) -> (SimTime, SimTime) {
+        match self {
+            Arrivals::Times(t) => (
+                t.first().copied().unwrap_or(SimTime::ZERO),
+                t.last().copied().unwrap_or(SimTime::ZERO),
+            ),
+            Arrivals::Constant { start, stop, .. } | Arrivals::Poisson { start, stop, .. } => {
+                (*start, *stop)
+            }
+        }
+    }
+
     /// Expected number of arrivals (for the event budget).
     pub fn expected(&self) -> f64 {
         match self {

@@ -55,12 +55,34 @@ pub struct ListenerSpec {
     pub app: ServerApp,
 }
 
+/// How a client picks the source address of each attempt from its pool.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PoolDraw {
+    /// Attempt `i` (from 0) uses `base + i mod count`: every address once before any twice.
+    #[default]
+    Sequential,
+    /// Uniformly at random, from the client's own stream `client/NAME/addrs`.
+    Random,
+}
+
+/// `count` consecutive source addresses from `base`, all owned by the client's host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AddrPool {
+    pub base: IpAddr,
+    pub count: u64,
+    pub draw: PoolDraw,
+}
+
 /// A client workload: connection attempts to `target`, each with an optional exchange.
 #[derive(Clone, Debug)]
 pub struct ClientSpec {
     pub name: String,
     pub host: HostId,
+    /// The source address (with a pool: its first address).
     pub addr: IpAddr,
+    /// Source addresses drawn per attempt, instead of `addr`.
+    pub pool: Option<AddrPool>,
     pub target: SocketAddr,
     pub arrivals: Arrivals,
     pub send: Vec<u8>,

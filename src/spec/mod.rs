@@ -9,7 +9,8 @@ mod entities;
 
 pub use arrivals::Arrivals;
 pub use entities::{
-    AcceptPolicy, AttackerSpec, ClientSpec, HostSpec, ListenerSpec, ServerApp, Spoof,
+    AcceptPolicy, AddrPool, AttackerSpec, ClientSpec, HostSpec, ListenerSpec, PoolDraw, ServerApp,
+    Spoof,
 };
 
 use crate::net::{DropRule, HostId, IcmpSpec, PathSpec};
@@ -53,6 +54,10 @@ pub struct Scenario {
     pub clients: Vec<ClientSpec>,
     pub attackers: Vec<AttackerSpec>,
     pub charts: ChartSpec,
+    /// Deadlines of the summary's "established within" shares, ascending, distinct.
+    pub success_within: Vec<SimDuration>,
+    /// Likely mistakes found while loading (printed on stderr, listed in summary.json).
+    pub warnings: Vec<String>,
     /// The scenario as understood, every default filled in, as compact JSON text: an opaque
     /// echo for the reports (summary.json's `scenario`), never read by the model. It is the
     /// loader's output, so it already carries overrides such as a `--seed` given to the loader.

@@ -110,6 +110,10 @@ impl Tcb {
     }
 
     /// Unique per host for the run (slots are reused, serials are not).
+    /// SYNs sent so far on an active open (the first and its retransmissions).
+    pub fn syns_sent(&self) -> u32 {
+        self.syns_sent
+    }
     pub fn serial(&self) -> u64 {
         self.serial
     }

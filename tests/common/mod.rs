@@ -95,7 +95,7 @@ impl Observer for Log {
 pub fn run_logged(scn: &Scenario) -> (Log, RunStats, Simulation) {
     let mut sim = Simulation::new(scn);
     let mut log = Log {
-        rec: Recorder::new(scn.clients.len()),
+        rec: Recorder::new(scn),
         ..Log::default()
     };
     let stats = sim.run(&mut log).expect("run within budget");

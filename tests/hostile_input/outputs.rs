@@ -125,16 +125,18 @@ fn check_outputs(dir: &std::path::Path) -> Result<usize, String> {
         serde_json::from_str::<Value>(line)
             .map_err(|e| format!("events.jsonl line {}: {e}", i + 1))?;
     }
-    let widths =
-        csv_record_widths(&read("timeline.csv")?).map_err(|e| format!("timeline.csv: {e}"))?;
-    if let Some(bad) = widths.iter().position(|w| *w != widths[0]) {
-        return Err(format!(
-            "timeline.csv row {} has {} columns, the header {}",
-            bad + 1,
-            widths[bad],
-            widths[0]
-        ));
+    for name in ["timeline.csv", "attempts.csv"] {
+        let widths = csv_record_widths(&read(name)?).map_err(|e| format!("{name}: {e}"))?;
+        if let Some(bad) = widths.iter().position(|w| *w != widths[0]) {
+            return Err(format!(
+                "{name} row {} has {} columns, the header {}",
+                bad + 1,
+                widths[bad],
+                widths[0]
+            ));
+        }
     }
+    checked += 1;
     for chart in ["states", "queues", "outcomes", "ladder"] {
         let svg = read(&format!("{chart}.svg"))?;
         roxmltree::Document::parse(&svg).map_err(|e| format!("{chart}.svg: {e}"))?;

@@ -72,7 +72,7 @@ fn dead_server_flood(rate: u32, ports: Option<(u16, u16)>) -> String {
 #[test]
 fn ephemeral_port_exhaustion_is_an_abort_with_a_reason() {
     let scn = scenario::parse(&dead_server_flood(10_000, None), "t.json", "t").unwrap();
-    let mut rec = synsim::report::Recorder::new(scn.clients.len());
+    let mut rec = synsim::report::Recorder::new(&scn);
     let mut sim = Simulation::new(&scn);
     let stats = sim.run(&mut rec).unwrap();
     // Linux range 32768-60999: 28 232 ports, all busy with SYN-SENT attempts by 2.8 s.
@@ -93,7 +93,7 @@ fn ephemeral_port_exhaustion_is_an_abort_with_a_reason() {
 fn a_tiny_port_range_is_exhausted_exactly() {
     let src = dead_server_flood(10, Some((40_000, 40_003)));
     let scn = scenario::parse(&src, "t.json", "t").unwrap();
-    let mut rec = synsim::report::Recorder::new(scn.clients.len());
+    let mut rec = synsim::report::Recorder::new(&scn);
     let mut sim = Simulation::new(&scn);
     let stats = sim.run(&mut rec).unwrap();
     assert_eq!(stats.peak_live_connections, 4);
@@ -112,7 +112,7 @@ fn rate_limited_icmp_errors_are_recorded() {
         "clients": [{"name": "w", "host": "c", "target": "10.0.9.9:80",
                      "arrivals": {"kind": "constant", "rate_per_s": 100, "stop_ms": 1000}}]}"#;
     let scn = scenario::parse(src, "t.json", "t").unwrap();
-    let mut rec = synsim::report::Recorder::new(scn.clients.len());
+    let mut rec = synsim::report::Recorder::new(&scn);
     let mut sim = Simulation::new(&scn);
     let stats = sim.run(&mut rec).unwrap();
     let drops = rec.drops();
@@ -138,7 +138,7 @@ fn packets_in_flight_are_bounded() {
                        "arrivals": "constant", "spoof": {"kind": "none"}}]}"#;
     let scn = scenario::parse(src, "t.json", "t").unwrap();
     assert_eq!(synsim::sim::MAX_PACKETS_IN_FLIGHT, 1_000_000);
-    let mut rec = synsim::report::Recorder::new(0);
+    let mut rec = synsim::report::Recorder::new(&scn);
     let mut sim = Simulation::new(&scn);
     sim.set_max_in_flight(50_000);
     let stats = sim.run(&mut rec).unwrap();

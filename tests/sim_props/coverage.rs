@@ -100,7 +100,7 @@ const ALSO_ACTIVE: [&str; 1] = ["AttemptFails"];
 /// On a host with exactly one listener, each counter the listener reports in summary.json
 /// equals the host's (every listener-scoped bump goes to both).
 pub fn listener_counters_match_hosts(scn: &Scenario, sim: &Simulation) -> Result<(), String> {
-    let rec = Recorder::new(scn.clients.len());
+    let rec = Recorder::new(scn);
     let summary = serde_json::to_value(synsim::report::Summary::new(
         scn,
         sim,

@@ -488,7 +488,7 @@ pub fn write_charts(
     let outcomes = outcomes::OutcomesChart {
         scenario: &name,
         points: &col.outcomes,
-        latency: &rec.connect_latency,
+        latency: rec.connect_latency(),
         windows: &windows,
         duration_s: scn.duration.as_secs_f64(),
     };

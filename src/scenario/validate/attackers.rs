@@ -3,14 +3,11 @@
 use std::collections::HashSet;
 use std::net::IpAddr;
 
-use super::{HostIndex, Validator, at, k, shown};
+use super::{HostIndex, Validator, at, k};
 use crate::scenario::raw::{RawArrivals, RawAttacker, RawFloodArrivals, RawSpoof};
 use crate::scenario::{ScenarioError, Seg};
 use crate::spec::{AttackerSpec, Spoof};
 use crate::time::SimTime;
-
-/// Most addresses a spoof range may span.
-const MAX_SPOOF_COUNT: u64 = 1 << 24;
 
 impl Validator<'_> {
     pub(super) fn attackers(
@@ -72,48 +69,9 @@ impl Validator<'_> {
         Ok(match s {
             RawSpoof::None => Spoof::Own,
             RawSpoof::Range { base, count } => {
-                let ip: IpAddr = base.parse().map_err(|_| {
-                    self.err(
-                        &at(sp, "base"),
-                        format!("{} is not an IP address", shown(base)),
-                    )
-                })?;
-                if *count == 0 || *count > MAX_SPOOF_COUNT {
-                    return Err(self.err(&at(sp, "count"), "count must be within 1..=16777216"));
-                }
-                if ip.is_ipv4() != target.is_ipv4() {
-                    return Err(self.err(
-                        &at(sp, "base"),
-                        "spoofed addresses must be of the target's family",
-                    ));
-                }
-                // The range's last address, base + count - 1, must exist (IPv4 and IPv6
-                // alike): the engine adds an offset below `count` to the base.
-                let (base_n, last, top) = match ip {
-                    IpAddr::V4(v4) => (
-                        u128::from(u32::from(v4)),
-                        u128::from(u32::MAX),
-                        "255.255.255.255",
-                    ),
-                    IpAddr::V6(v6) => (
-                        u128::from(v6),
-                        u128::MAX,
-                        "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
-                    ),
-                };
-                if last - base_n < u128::from(*count - 1) {
-                    return Err(self.err(
-                        &at(sp, "count"),
-                        format!(
-                            "{count} addresses from {ip} run past {top}: lower count or base (at most {} from this base)",
-                            last - base_n + 1
-                        ),
-                    ));
-                }
-                Spoof::Range {
-                    base: ip,
-                    count: *count,
-                }
+                let (base, count) =
+                    self.addr_range(sp, base, *count, target.is_ipv4(), "spoofed addresses")?;
+                Spoof::Range { base, count }
             }
             RawSpoof::Hosts { hosts: names } => {
                 if names.is_empty() {

@@ -4,9 +4,10 @@ use std::collections::HashSet;
 use std::net::IpAddr;
 
 use super::{HostIndex, Validator, at, k, shown};
-use crate::scenario::raw::{RawArrivals, RawClient};
+use crate::net::HostId;
+use crate::scenario::raw::{RawAddrPool, RawArrivals, RawClient};
 use crate::scenario::{ScenarioError, Seg};
-use crate::spec::{Arrivals, ClientSpec};
+use crate::spec::{AddrPool, Arrivals, ClientSpec};
 use crate::time::{SimDuration, SimTime};
 use crate::wire::MAX_PAYLOAD;
 
@@ -30,7 +31,77 @@ impl Validator<'_> {
             }
             clients.push(self.client(&cp, c, hosts, end)?);
         }
+        self.pools_disjoint(&clients, hosts)?;
         Ok(clients)
+    }
+
+    /// A pool's addresses belong to its client's host: none may be another host's address
+    /// or inside a pool of a client on another host (the network routes by owner).
+    fn pools_disjoint(
+        &self,
+        clients: &[ClientSpec],
+        hosts: &HostIndex,
+    ) -> Result<(), ScenarioError> {
+        let n = |ip: IpAddr| match ip {
+            IpAddr::V4(a) => u128::from(u32::from(a)),
+            IpAddr::V6(a) => u128::from(a),
+        };
+        // (family, first, last, host, client index) of every pool, sorted.
+        let mut spans: Vec<(bool, u128, u128, HostId, usize)> = clients
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| {
+                let p = c.pool?;
+                let lo = n(p.base);
+                Some((
+                    p.base.is_ipv4(),
+                    lo,
+                    lo + u128::from(p.count - 1),
+                    c.host,
+                    i,
+                ))
+            })
+            .collect();
+        if spans.is_empty() {
+            return Ok(());
+        }
+        spans.sort_unstable();
+        let here = |i: usize| [k("clients"), Seg::Index(i), k("addrs")];
+        for w in spans.windows(2) {
+            let (a, b) = (w[0], w[1]);
+            if a.0 == b.0 && b.1 <= a.2 && a.3 != b.3 {
+                let i = a.4.max(b.4);
+                let other = &clients[a.4.min(b.4)].name;
+                return Err(self.err(
+                    &here(i),
+                    format!("pool overlaps the pool of client {other:?}, on another host"),
+                ));
+            }
+        }
+        // Overlapping spans now all belong to one host: merge them, so at most one can
+        // hold an address.
+        let mut merged: Vec<(bool, u128, u128, HostId, usize)> = Vec::with_capacity(spans.len());
+        for s in spans {
+            match merged.last_mut() {
+                Some(m) if m.0 == s.0 && s.1 <= m.2 => m.2 = m.2.max(s.2),
+                _ => merged.push(s),
+            }
+        }
+        for (h, spec) in hosts.hosts.iter().enumerate() {
+            for &ip in &spec.addrs {
+                let x = n(ip);
+                let end = merged.partition_point(|s| (s.0, s.1) <= (ip.is_ipv4(), x));
+                if let Some(s) = end.checked_sub(1).map(|j| merged[j]) {
+                    if s.0 == ip.is_ipv4() && x <= s.2 && s.3 != HostId(h as u32) {
+                        return Err(self.err(
+                            &here(s.4),
+                            format!("pool holds {ip}, an address of host {:?}", spec.name),
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     fn client(
@@ -43,7 +114,24 @@ impl Validator<'_> {
         let host = self.host_id(&at(cp, "host"), hosts, &c.host)?;
         let target = self.socket(&at(cp, "target"), &c.target)?;
         let hs = hosts.spec(host);
+        let pool = match &c.addrs {
+            Some(RawAddrPool::Range { base, count, draw }) => {
+                let pp = at(cp, "addrs");
+                if c.addr.is_some() {
+                    return Err(self.err(&pp, "give addr or addrs, not both"));
+                }
+                let (base, count) =
+                    self.addr_range(&pp, base, *count, target.is_ipv4(), "pool addresses")?;
+                Some(AddrPool {
+                    base,
+                    count,
+                    draw: *draw,
+                })
+            }
+            None => None,
+        };
         let addr = match &c.addr {
+            _ if pool.is_some() => pool.expect("checked").base,
             Some(a) => {
                 let ap = at(cp, "addr");
                 let ip: IpAddr = a
@@ -82,6 +170,7 @@ impl Validator<'_> {
             name: c.name.clone(),
             host,
             addr,
+            pool,
             target,
             arrivals,
             send,

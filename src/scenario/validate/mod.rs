@@ -13,7 +13,7 @@ mod network;
 mod stack;
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use serde_json::Value;
 
@@ -25,6 +25,8 @@ use crate::time::{SimDuration, SimTime};
 
 /// Longest name of a host, client, attacker or listener.
 pub const MAX_NAME_CHARS: usize = 64;
+/// Most addresses in a spoof range or a client pool (a /8 of IPv4).
+pub const MAX_RANGE_COUNT: u64 = 1 << 24;
 /// Longest scenario `name`.
 pub const MAX_SCENARIO_NAME_CHARS: usize = 200;
 /// Longest scenario `description`.
@@ -205,6 +207,57 @@ impl Validator<'_> {
         Ok(a)
     }
 
+    /// A block of `count` consecutive addresses from `base` (a spoof range, a client pool)
+    /// under `path`: of the target's family (`what` names the addresses in the message), 1 to
+    /// [`MAX_RANGE_COUNT`] of them, the last one inside the address space (the engine adds an
+    /// offset below `count` to the base, IPv4 and IPv6 alike).
+    pub fn addr_range(
+        &self,
+        path: &[Seg],
+        base: &str,
+        count: u64,
+        v4: bool,
+        what: &str,
+    ) -> Result<(IpAddr, u64), ScenarioError> {
+        let ip: IpAddr = base.parse().map_err(|_| {
+            self.err(
+                &at(path, "base"),
+                format!("{} is not an IP address", shown(base)),
+            )
+        })?;
+        if count == 0 || count > MAX_RANGE_COUNT {
+            return Err(self.err(&at(path, "count"), "count must be within 1..=16777216"));
+        }
+        if ip.is_ipv4() != v4 {
+            return Err(self.err(
+                &at(path, "base"),
+                format!("{what} must be of the target's family"),
+            ));
+        }
+        let (base_n, last, top) = match ip {
+            IpAddr::V4(v4) => (
+                u128::from(u32::from(v4)),
+                u128::from(u32::MAX),
+                "255.255.255.255",
+            ),
+            IpAddr::V6(v6) => (
+                u128::from(v6),
+                u128::MAX,
+                "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+            ),
+        };
+        if last - base_n < u128::from(count - 1) {
+            return Err(self.err(
+                &at(path, "count"),
+                format!(
+                    "{count} addresses from {ip} run past {top}: lower count or base (at most {} from this base)",
+                    last - base_n + 1
+                ),
+            ));
+        }
+        Ok((ip, count))
+    }
+
     fn text_field(&self, key: &str, s: &str, max: usize) -> Result<(), ScenarioError> {
         let n = s.chars().count();
         if n > max {
@@ -304,8 +357,9 @@ impl Validator<'_> {
             // A file stem longer than the cap is cut (the file system allows 255 bytes).
             default_name.chars().take(MAX_SCENARIO_NAME_CHARS).collect()
         });
+        let success_within = self.deadlines(&raw.success_within_ms)?;
         let echo = echo(&raw, &hosts, &name);
-        Ok(Scenario {
+        let mut scn = Scenario {
             name,
             description: raw.description,
             seed: raw.seed,
@@ -318,8 +372,35 @@ impl Validator<'_> {
             clients,
             attackers,
             charts,
+            success_within,
+            warnings: Vec::new(),
             echo,
-        })
+        };
+        scn.warnings = super::warnings::warnings(&scn);
+        Ok(scn)
+    }
+
+    /// `success_within_ms`: up to 16 deadlines above 0, kept sorted and distinct.
+    fn deadlines(&self, ms: &[f64]) -> Result<Vec<SimDuration>, ScenarioError> {
+        const MAX: usize = 16;
+        if ms.len() > MAX {
+            return Err(self.err(
+                &[k("success_within_ms")],
+                format!("{} deadlines; at most {MAX}", ms.len()),
+            ));
+        }
+        let mut v = Vec::with_capacity(ms.len());
+        for (i, &d) in ms.iter().enumerate() {
+            let p = [k("success_within_ms"), Seg::Index(i)];
+            let d = self.ms(&p, d)?;
+            if d.as_ns() == 0 {
+                return Err(self.err(&p, "a deadline must be > 0"));
+            }
+            v.push(d);
+        }
+        v.sort_unstable();
+        v.dedup();
+        Ok(v)
     }
 }
 

@@ -2,11 +2,13 @@
 //! after a delay), waits for the reply, then closes; its outcome follows from the socket
 //! events (RFC 9293 §3.10 error reports: "connection refused", "connection reset", timeouts).
 
-use crate::net::AddrTable;
+use rand::RngExt as _;
+
+use crate::net::{AddrTable, HostId, offset_addr};
 use crate::rng::{RngStreams, StreamRng};
 use crate::sim::traffic::ArrivalProcess;
-use crate::sim::{ConnRef, OutcomeRecord};
-use crate::spec::Scenario;
+use crate::sim::{ConnRef, OutcomeRecord, PendingAttempt};
+use crate::spec::{AddrPool, PoolDraw, Scenario};
 use crate::tcp::{ConnId, Outbox, Reason, SocketEvent, Stack};
 use crate::time::{SimDuration, SimTime};
 use crate::wire::{AddrId, Endpoint, Payload};
@@ -27,7 +29,7 @@ pub struct Exchange {
 
 /// A client workload as the engine drives it.
 pub struct ClientRt {
-    pub host: crate::net::HostId,
+    pub host: HostId,
     pub local: AddrId,
     pub target: Endpoint,
     pub arrivals: ArrivalProcess,
@@ -35,18 +37,52 @@ pub struct ClientRt {
     pub conn_rng: StreamRng,
     pub exchange: Exchange,
     pub attempts: u64,
+    /// Source addresses drawn per attempt instead of `local`.
+    pub pool: Option<PoolRt>,
 }
 
-/// The scenario's clients, with their random streams `client/NAME/arrivals` and
-/// `client/NAME/connections`.
+/// A client's pool of source addresses, interned as its host's on first use (so memory
+/// follows the addresses drawn, not the pool's size).
+pub struct PoolRt {
+    pool: AddrPool,
+    /// `client/NAME/addrs`, read only by the random draw.
+    rng: StreamRng,
+}
+
+impl PoolRt {
+    /// The source of attempt `attempt` (from 0), per the pool's draw rule.
+    fn source(&mut self, attempt: u64, host: HostId, addrs: &mut AddrTable) -> AddrId {
+        let i = match self.pool.draw {
+            PoolDraw::Sequential => attempt % self.pool.count,
+            PoolDraw::Random => self.rng.random_range(0..self.pool.count),
+        };
+        addrs.intern_owned(offset_addr(self.pool.base, i), host)
+    }
+}
+
+impl ClientRt {
+    /// The source address of the attempt about to start.
+    pub fn next_source(&mut self, addrs: &mut AddrTable) -> AddrId {
+        match &mut self.pool {
+            None => self.local,
+            Some(p) => p.source(self.attempts, self.host, addrs),
+        }
+    }
+}
+
+/// The scenario's clients, with their random streams `client/NAME/arrivals`,
+/// `client/NAME/connections` and, with an address pool, `client/NAME/addrs`.
 pub fn clients_of(scn: &Scenario, addrs: &mut AddrTable, streams: &RngStreams) -> Vec<ClientRt> {
     scn.clients
         .iter()
         .map(|c| ClientRt {
             host: c.host,
-            local: addrs
-                .find(&c.addr)
-                .expect("validated: client address belongs to its host"),
+            local: match c.pool {
+                Some(p) => addrs.intern_owned(p.base, c.host),
+                None => addrs
+                    .find(&c.addr)
+                    .expect("validated: client address belongs to its host"),
+            },
             target: Endpoint {
                 addr: addrs.intern(c.target.ip()),
                 port: c.target.port(),
@@ -67,6 +103,10 @@ pub fn clients_of(scn: &Scenario, addrs: &mut AddrTable, streams: &RngStreams) -
                 close: c.close,
             },
             attempts: 0,
+            pool: c.pool.map(|pool| PoolRt {
+                pool,
+                rng: streams.stream(&format!("client/{}/addrs", c.name)),
+            }),
         })
         .collect()
 }
@@ -107,6 +147,16 @@ impl ClientConn {
 
     pub(super) fn is_done(&self) -> bool {
         self.done
+    }
+
+    /// The attempt as still in progress, its SYN count read from its connection `id`.
+    pub(super) fn pending(&self, stack: &Stack, id: ConnId) -> PendingAttempt {
+        PendingAttempt {
+            client: self.attempt.client,
+            attempt: self.attempt.attempt,
+            started: self.started,
+            syns_sent: stack.conn(id).syns_sent().max(self.syns_sent),
+        }
     }
 
     /// The attempt never got a connection (no free port, or its host is down).

@@ -25,7 +25,7 @@ pub use server::ListenerApp;
 
 use crate::net::{AddrTable, HostId};
 use crate::rng::{RngStreams, StreamRng};
-use crate::sim::{ConnRef, OutcomeRecord};
+use crate::sim::{ConnRef, OutcomeRecord, PendingAttempt};
 use crate::spec::{ListenerSpec, Scenario};
 use crate::tcp::listener::ListenSpec;
 use crate::tcp::{ConnId, Outbox, Reason, SocketEvent, Stack};
@@ -219,6 +219,17 @@ impl HostApps {
             .filter(|(_, a)| matches!(a, ConnApp::Client(c) if !c.is_done()))
             .count() as u64
     }
+
+    /// Client attempts still in progress, appended to `out`.
+    pub fn pending(&self, stack: &Stack, out: &mut Vec<PendingAttempt>) {
+        for (i, slot) in self.conns.iter().enumerate() {
+            if let Some((_, ConnApp::Client(c))) = slot {
+                if !c.is_done() {
+                    out.push(c.pending(stack, ConnId(i as u32)));
+                }
+            }
+        }
+    }
 }
 
 /// Every application of the run.
@@ -243,8 +254,16 @@ impl Workload {
     }
 
     /// Client `ci` starts its next attempt (an `aborted` outcome if its host is down).
-    pub fn start_attempt(&mut self, ci: usize, now: SimTime, stack: &mut Stack, out: &mut Outbox) {
+    pub fn start_attempt(
+        &mut self,
+        ci: usize,
+        now: SimTime,
+        stack: &mut Stack,
+        addrs: &mut AddrTable,
+        out: &mut Outbox,
+    ) {
         let c = &mut self.clients[ci];
+        let local = c.next_source(addrs);
         let attempt = Attempt {
             client: ci as u32,
             attempt: c.attempts,
@@ -255,7 +274,7 @@ impl Workload {
         if !stack.is_alive() {
             return ClientConn::new(attempt, now).fail(Reason::ClientHostDown, now, &mut apps.fx);
         }
-        let _ = apps.connect(stack, now, c.local, c.target, attempt, &mut c.conn_rng, out);
+        let _ = apps.connect(stack, now, local, c.target, attempt, &mut c.conn_rng, out);
     }
 
     /// Attempts started over the run.
