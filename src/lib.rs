@@ -55,6 +55,7 @@ pub mod rng;
 pub mod scenario;
 pub mod sim;
 pub mod spec;
+pub mod sweep;
 pub mod tcp;
 pub mod time;
 pub mod wire;

@@ -25,9 +25,13 @@ use synsim::tcp::Profile;
     long_about = "Runs a synsim scenario (JSON): clients, servers, attackers and the network between them, \
 event by event, and writes summary.json, timeline.csv (and, on request, events.jsonl) into the output \
 directory. The same scenario and seed always give byte-identical files.",
-    after_help = "Examples:\n  simulate scenarios/syn_flood.json\n  simulate scenarios/handshake.json --trace --out /tmp/hs\n  simulate --explain-profile freebsd"
+    after_help = "Examples:\n  simulate scenarios/syn_flood.json\n  simulate scenarios/handshake.json --trace --out /tmp/hs\n  simulate scenarios/syn_flood.json --set listeners[0].backlog=1024\n  simulate sweep scenarios/sweeps/defences.json -j 2\n  simulate --explain-profile freebsd",
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
 )]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
     /// Scenario file (JSON).
     #[arg(required_unless_present = "explain_profile")]
     scenario: Option<PathBuf>,
@@ -66,6 +70,43 @@ struct Cli {
     /// Print the effective knob values of a stack profile (linux, freebsd, rfc9293) and exit.
     #[arg(long, value_name = "PROFILE")]
     explain_profile: Option<String>,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum Command {
+    /// Run a sweep: a scenario over a grid of values and repetitions, into a result store
+    /// (DIR/runs/<id>/), then results.csv, aggregate.csv and index.html.
+    Sweep(SweepArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct SweepArgs {
+    /// Sweep file (JSON).
+    sweep: PathBuf,
+    /// Output directory (the store) [default: output/<sweep file stem>/].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Runs in parallel [default: all cores].
+    #[arg(short = 'j', long, value_name = "N")]
+    jobs: Option<usize>,
+    /// Rerun runs already in the store.
+    #[arg(long)]
+    force: bool,
+    /// Print the run index (index, id, variables, seed) and exit.
+    #[arg(long, conflicts_with_all = ["run", "shard", "merge"])]
+    list_runs: bool,
+    /// Run only run I (from --list-runs) into the store; no tables.
+    #[arg(long, value_name = "I", conflicts_with_all = ["shard", "merge"])]
+    run: Option<usize>,
+    /// Run only shard K of N (from 0: the runs with index = K mod N) into the store; no tables.
+    #[arg(long, value_name = "K/N", conflicts_with = "merge")]
+    shard: Option<String>,
+    /// Build the tables and page from whatever the store holds; run nothing.
+    #[arg(long)]
+    merge: bool,
     /// Print nothing but errors.
     #[arg(long, short)]
     quiet: bool,
@@ -125,6 +166,9 @@ fn run(cli: Cli) -> Result<(), Fail> {
     let mut out = io::stdout().lock();
     if let Some(p) = &cli.explain_profile {
         return explain_profile(&mut out, p);
+    }
+    if let Some(Command::Sweep(args)) = &cli.command {
+        return sweep(&mut out, args);
     }
     let path = cli.scenario.clone().expect("clap requires SCENARIO");
     let sets = cli
@@ -193,6 +237,118 @@ fn run(cli: Cli) -> Result<(), Fail> {
         print_stats(&mut out, &rep, scn.duration.as_secs_f64(), secs)?;
     }
     Ok(())
+}
+
+fn sweep(out: &mut impl Write, a: &SweepArgs) -> Result<(), Fail> {
+    use synsim::sweep::{self, Plan, Select};
+    let plan = Plan::load(&a.sweep).map_err(|e| Fail::Error(e.to_string()))?;
+    if a.list_runs {
+        out.write_all(sweep::list_runs(&plan).as_bytes())?;
+        return Ok(());
+    }
+    let dir = a
+        .out
+        .clone()
+        .unwrap_or_else(|| report::default_out_dir(&a.sweep));
+    let shown = a.sweep.display().to_string();
+    let select = select_runs(a, plan.runs.len())?;
+    if !a.merge {
+        let signal = catch_signals()?;
+        let jobs = a.jobs.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+        });
+        let todo = plan.runs.iter().filter(|r| select.takes(r.index)).count();
+        let bar = indicatif::ProgressBar::new(todo as u64);
+        if a.quiet {
+            bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+        }
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} runs, {elapsed} ({eta} left)",
+            )
+            .expect("static template"),
+        );
+        let ex = sweep::execute(&plan, &dir, select, jobs, a.force, &signal, &|| bar.inc(1))
+            .map_err(|e| Fail::Error(e.to_string()))?;
+        bar.finish_and_clear();
+        if ex.interrupted {
+            return Err(Fail::Interrupted {
+                signal: signal.load(Ordering::Relaxed) as i32,
+                message: format!(
+                    "interrupted: {} runs finished and kept in {}; run again to continue, or --merge for tables of what is there",
+                    ex.ran + ex.reused,
+                    dir.display()
+                ),
+            });
+        }
+        if !a.quiet {
+            writeln!(
+                out,
+                "sweep {shown}: {} runs selected of {} ({} points x {} repetitions): {} already in the store, {} run",
+                ex.selected,
+                plan.runs.len(),
+                plan.points,
+                plan.file.repeat,
+                ex.reused,
+                ex.ran
+            )?;
+        }
+        if select != Select::All {
+            if !a.quiet {
+                writeln!(
+                    out,
+                    "  store: {}; build the tables with --merge",
+                    dir.display()
+                )?;
+            }
+            return Ok(());
+        }
+    }
+    let m = sweep::merge(&plan, &dir, &shown).map_err(|e| Fail::Error(e.to_string()))?;
+    if !a.quiet {
+        if !m.missing.is_empty() {
+            let first: Vec<String> = m.missing.iter().take(20).map(|i| i.to_string()).collect();
+            writeln!(
+                out,
+                "  {} of {} runs missing from the store: {}{}",
+                m.missing.len(),
+                plan.runs.len(),
+                first.join(", "),
+                if m.missing.len() > 20 { ", ..." } else { "" }
+            )?;
+        }
+        for f in &m.files {
+            writeln!(out, "  wrote {}", f.display())?;
+        }
+    }
+    Ok(())
+}
+
+/// The runs `--run` or `--shard` select (all without either).
+fn select_runs(a: &SweepArgs, runs: usize) -> Result<synsim::sweep::Select, Fail> {
+    use synsim::sweep::Select;
+    Ok(match (&a.run, &a.shard) {
+        (Some(i), _) if *i >= runs => {
+            return Err(Fail::Error(format!(
+                "--run {i}: the sweep has runs 0 to {}",
+                runs - 1
+            )));
+        }
+        (Some(i), _) => Select::One(*i),
+        (None, Some(s)) => {
+            let bad = || Fail::Error(format!("--shard {s:?}: expected K/N with 0 <= K < N"));
+            let (k, n) = s.split_once('/').ok_or_else(bad)?;
+            let (k, n): (usize, usize) = (
+                k.trim().parse().map_err(|_| bad())?,
+                n.trim().parse().map_err(|_| bad())?,
+            );
+            if n == 0 || k >= n {
+                return Err(bad());
+            }
+            Select::Shard(k, n)
+        }
+        (None, None) => Select::All,
+    })
 }
 
 fn explain_profile(out: &mut impl Write, p: &str) -> Result<(), Fail> {

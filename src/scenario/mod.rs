@@ -20,6 +20,17 @@ use std::fmt;
 use std::path::Path;
 
 pub use locate::Seg;
+
+/// A path in the error-message syntax (`listeners[0].counters.ListenDrops`) as segments.
+pub fn parse_metric_path(path: &str) -> Vec<Seg> {
+    locate::parse_path(path)
+}
+
+/// Line and column (1-based) of the value at `path` (as in error messages, `vary[0].values[2]`)
+/// in JSON `text`, or of its deepest existing ancestor.
+pub fn locate_path(text: &str, path: &str) -> (usize, usize) {
+    locate::line_col(text, &locate::parse_path(path))
+}
 pub use messages::has_rust_type_name;
 pub use overrides::Override;
 use raw::RawScenario;

@@ -136,14 +136,21 @@ pub fn listener_counters_match_hosts(scn: &Scenario, sim: &Simulation) -> Result
 
 // ---------------------------------------------------------------------------------- shipped
 
-/// Every shipped scenario (`scenarios/**/*.json`), sorted.
+/// A sweep file (`scenarios/sweeps/`, with a top-level `vary`) is not a scenario; tests/sweep.rs
+/// loads each one, which validates every scenario it expands to.
+fn is_sweep(p: &Path) -> bool {
+    let v: serde_json::Value = serde_json::from_slice(&fs::read(p).unwrap()).unwrap();
+    v.get("vary").is_some()
+}
+
+/// Every shipped scenario (`scenarios/**/*.json`, sweep files aside), sorted.
 fn shipped() -> Vec<PathBuf> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
         for e in fs::read_dir(dir).unwrap() {
             let p = e.unwrap().path();
             if p.is_dir() {
                 walk(&p, out);
-            } else if p.extension().is_some_and(|x| x == "json") {
+            } else if p.extension().is_some_and(|x| x == "json") && !is_sweep(&p) {
                 out.push(p);
             }
         }

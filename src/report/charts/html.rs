@@ -7,7 +7,7 @@ use crate::report::Summary;
 use crate::spec::Scenario;
 
 /// Escapes text for HTML content and attribute values.
-fn esc(s: &str) -> String {
+pub fn esc(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
