@@ -35,8 +35,12 @@
 //! - [`report`]: metrics folded while running ([`report::Recorder`]), the typed
 //!   [`report::Summary`] behind `summary.json`, the charts and the page; `timeline.csv` and
 //!   `events.jsonl` written by serializers; the output budget; an output directory committed
-//!   all-or-nothing under a lock (`report/output.rs`).
-//! - `src/bin/simulate.rs`: the CLI.
+//!   all-or-nothing under a lock (`report/output.rs`); per-phase results
+//!   (`report/phases.rs`) and `attempts.csv` (`report/attempts.rs`).
+//! - [`sweep`]: experiments over many runs: a sweep file expanded into runs ([`sweep::Plan`]),
+//!   run in parallel into a result store keyed by the resolved scenario, merged into
+//!   `results.csv`, `aggregate.csv` and a page; runs can be spread over a job array.
+//! - `src/bin/simulate.rs`: the CLI (`simulate SCENARIO.json`, `simulate sweep SWEEP.json`).
 //!
 //! Benchmarks live in `benches/engine.rs` and `scripts/sweep.sh`; figures and how to reproduce
 //! them in `docs/PERFORMANCE.md`.

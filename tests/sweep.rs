@@ -254,3 +254,78 @@ fn shipped_sweeps_load() {
     }
     assert_eq!(n, 3);
 }
+
+/// Ctrl-C stops a sweep cleanly: the finished runs stay whole in the store, no temporaries
+/// remain, `--merge` builds tables from them, and a rerun does only the rest.
+#[test]
+fn an_interrupted_sweep_keeps_its_finished_runs() {
+    let d = tmp("int");
+    let f = d.join("long.json");
+    let base = root().join("scenarios/syn_flood.json");
+    fs::write(
+        &f,
+        format!(
+            r#"{{"scenario": {base:?}, "vary": [{{"path": "listeners[0].backlog", "range": {{"from": 100, "to": 139, "step": 1}}}}]}}"#
+        ),
+    )
+    .unwrap();
+    let out = d.join("o");
+    let mut child = Command::new(bin())
+        .args(["sweep", s(&f), "--out", s(&out), "-j", "2"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let finished = |out: &Path| -> usize {
+        fs::read_dir(out.join("runs"))
+            .map(|rd| {
+                rd.filter(|e| {
+                    !e.as_ref()
+                        .unwrap()
+                        .file_name()
+                        .to_string_lossy()
+                        .starts_with('.')
+                })
+                .count()
+            })
+            .unwrap_or(0)
+    };
+    let t0 = std::time::Instant::now();
+    while finished(&out) == 0 {
+        assert!(t0.elapsed().as_secs() < 30, "no run finished in 30 s");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let ok = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(130), "{err}");
+    assert!(err.contains("runs finished and kept in"), "{err}");
+    let kept = finished(&out);
+    assert!((1..40).contains(&kept), "{kept} of 40 runs kept");
+    for e in fs::read_dir(out.join("runs")).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(!name.starts_with('.'), "temporary left: {name}");
+        assert!(
+            p.join("summary.json").is_file() && p.join("index.html").is_file(),
+            "{name}"
+        );
+    }
+    let m = simulate(&["sweep", s(&f), "--out", s(&out), "--merge"]);
+    let text = String::from_utf8_lossy(&m.stdout);
+    assert!(
+        text.contains(&format!("{} of 40 runs missing", 40 - kept)),
+        "{text}"
+    );
+    let again = simulate(&["sweep", s(&f), "--out", s(&out)]);
+    let text = String::from_utf8_lossy(&again.stdout);
+    assert!(
+        text.contains(&format!("{kept} already in the store, {} run", 40 - kept)),
+        "{text}"
+    );
+    let _ = fs::remove_dir_all(d);
+}
