@@ -270,7 +270,7 @@ fn an_interrupted_sweep_keeps_its_finished_runs() {
     )
     .unwrap();
     let out = d.join("o");
-    let mut child = Command::new(bin())
+    let child = Command::new(bin())
         .args(["sweep", s(&f), "--out", s(&out), "-j", "2"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
