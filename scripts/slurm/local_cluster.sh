@@ -15,7 +15,10 @@
 # when it is one of ours (first line is $MARKER), and removed again by `stop`. Clients
 # work either way with SLURM_CONF=$SYNSIM_SLURM_DIR/etc/slurm.conf.
 #
-# Must run as root: the daemons run as root (SlurmUser=root) and install uses apt-get.
+# install/start/stop must run as root: the daemons run as root (SlurmUser=root) and
+# install uses apt-get. Jobs may be submitted by any user.
+#
+# If `start` fails it prints the daemons' log tails and stops what it had started.
 #
 # Environment knobs:
 #   SYNSIM_SLURM_DIR         private directory (default /tmp/synsim-slurm)
@@ -336,7 +339,8 @@ start_munged() {
     chmod 600 "$MUNGE/munge.key"
     rm -f "$MUNGE_SOCKET" "$MUNGE_SOCKET.lock"
     : >"$LOG/munged.log"  # fresh log per run, so error tails show this run only
-    # --force: run as root and tolerate the sticky world-writable /tmp above our dirs.
+    # --force: start anyway on permission warnings about directories we do not control
+    # (e.g. a group-writable parent of $SYNSIM_SLURM_DIR); not needed on a stock /tmp.
     munged --force \
         --key-file="$MUNGE/munge.key" \
         --socket="$MUNGE_SOCKET" \
@@ -357,6 +361,9 @@ node_state() {
 cmd_start() {
     need_root
     have_slurm || die "slurm is not installed; run: $0 install"
+    # If start fails part-way, stop whatever it already started (by PID file) so a failed
+    # test run leaves no daemons behind; the logs stay in $LOG.
+    trap 'rc=$?; if [ "$rc" -ne 0 ]; then say "start failed; cleaning up"; cmd_stop || true; fi' EXIT
     mkdir -p "$DIR/etc" "$RUN" "$LOG" "$DIR/state" "$DIR/spool" "$MUNGE"
     # World-readable so non-root users can reach the munge socket and read slurm.conf;
     # the key itself is 0600.
@@ -387,6 +394,7 @@ cmd_start() {
         case "$state" in
             idle | mix | mixed | alloc | allocated | comp | completing)
                 say "node $NODE is $state; cluster ready (SLURM_CONF=$CONF)"
+                trap - EXIT
                 return 0 ;;
             down | drain | drained | draining | drng | fail)
                 scontrol update nodename="$NODE" state=resume >/dev/null 2>&1 || true ;;
