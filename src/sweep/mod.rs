@@ -5,6 +5,7 @@
 //! - [`plan`]: its expansion into runs (axes, `zip`, seeds, run ids).
 //! - [`store`]: `DIR/runs/<id>/`, one directory per finished run, written atomically.
 //! - [`tables`]: `results.csv` and `aggregate.csv` (means and 95 % intervals).
+//! - [`charts`]: one SVG per headline metric against the variables (and a heatmap for two).
 //! - [`page`]: the sweep's `index.html`.
 //!
 //! Results never depend on `-j` or on the order runs finish in: each run is a pure function of
@@ -12,6 +13,7 @@
 //! also what lets a sweep be spread over a job array (`--run I`, `--shard K/N`) and merged
 //! afterwards (`--merge`).
 
+pub mod charts;
 pub mod file;
 pub mod page;
 pub mod plan;
@@ -141,7 +143,8 @@ pub struct Merged {
     pub missing: Vec<usize>,
 }
 
-/// Builds `results.csv`, `aggregate.csv` and `index.html` from whatever the store holds.
+/// Builds `results.csv`, `aggregate.csv`, the charts and `index.html` from whatever the store
+/// holds.
 pub fn merge(plan: &Plan, out: &Path, sweep_file: &str) -> Result<Merged, SweepError> {
     let io = |e: std::io::Error| SweepError(e.to_string());
     let c = tables::collect(plan, out).map_err(io)?;
@@ -153,17 +156,22 @@ pub fn merge(plan: &Plan, out: &Path, sweep_file: &str) -> Result<Merged, SweepE
         .filter(|(_, v)| v.is_none())
         .map(|(r, _)| r.index)
         .collect();
-    let files = [
-        ("results.csv", tables::results_csv(plan, &c)),
-        ("aggregate.csv", tables::aggregate_csv(plan, &c, &rows)),
+    let charts = charts::sweep_charts(plan, &c, &rows);
+    let mut files = vec![
+        ("results.csv".to_string(), tables::results_csv(plan, &c)),
         (
-            "index.html",
-            page::page(plan, &c, &rows, sweep_file, plan.file.run_charts),
+            "aggregate.csv".to_string(),
+            tables::aggregate_csv(plan, &c, &rows),
         ),
     ];
+    files.extend(charts.iter().cloned());
+    files.push((
+        "index.html".to_string(),
+        page::page(plan, &c, &rows, sweep_file, plan.file.run_charts, &charts),
+    ));
     let mut written = Vec::new();
     for (name, text) in files {
-        let path = out.join(name);
+        let path = out.join(&name);
         let tmp = out.join(format!(".{name}.tmp-{}", std::process::id()));
         fs::write(&tmp, text)
             .and_then(|_| fs::rename(&tmp, &path))

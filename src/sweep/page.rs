@@ -1,5 +1,6 @@
 //! `DIR/index.html` of a sweep: the setup, the aggregate table (mean ± 95 % half-width per
-//! metric) with a link to each point's first run page, and the files. Self-contained.
+//! metric) with a link to each point's first run page, the files, and the charts inline.
+//! Self-contained.
 
 use std::fmt::Write as _;
 
@@ -21,6 +22,7 @@ pub fn page(
     rows: &[PointRow],
     sweep_file: &str,
     charts: bool,
+    svgs: &[(String, String)],
 ) -> String {
     let mut h = String::new();
     let title = format!("synsim sweep: {sweep_file}");
@@ -79,6 +81,16 @@ pub fn page(
         }
         h.push_str("</tr>\n");
     }
-    h.push_str("</table>\n</body></html>\n");
+    h.push_str("</table>\n");
+    for (file, svg) in svgs {
+        let svg = svg.find("<svg").map_or(svg.as_str(), |i| &svg[i..]);
+        let _ = write!(
+            h,
+            "<figure>\n<figcaption><a href=\"{}\">{}</a></figcaption>\n{svg}\n</figure>\n",
+            esc(file),
+            esc(file)
+        );
+    }
+    h.push_str("</body></html>\n");
     h
 }
