@@ -17,8 +17,9 @@
 //!   after Linux's nstat MIBs, SYN cookies. RFC 9293 §3.10 processing lives in `tcp/process.rs`;
 //!   `tcp/stack/` holds the tables and `set_state` (`mod.rs`), sending, timers, the SYN queue
 //!   and cache, and `socket.rs`, the socket calls (connect, accept, recv, write, close) whose
-//!   results come back as [`tcp::SocketEvent`]s; `tcp/ports.rs` chooses ephemeral ports. No
-//!   application lives in the stack.
+//!   results come back as [`tcp::SocketEvent`]s; `tcp/ports.rs` chooses ephemeral ports;
+//!   [`tcp::wheel`] is kernel time for the linux profile (jiffies at `timer_hz`, the timer
+//!   wheel's rounding and batched expiry). No application lives in the stack.
 //! - [`net`]: address ownership, per-path latency/jitter/loss, scripted drops, black holes, the
 //!   ICMP router.
 //! - [`sim`]: the event queue (a hierarchical timing wheel, exact `(time, seq)` order) and

@@ -235,6 +235,19 @@ fn explain_profile_prints_knobs() {
             && s.contains("SYNs at 0, 1, 2, 3, 4, 5, 7, 11, 19, 35, 67 s; ETIMEDOUT at 131 s"),
         "{s}"
     );
+    // The wheel-rounded schedule beside the nominal one (HZ=250: 1 s on level 1, 32 ms).
+    assert!(s.contains("timer_hz 250, 1 jiffy = 4 ms"), "{s}");
+    assert!(
+        s.lines()
+            .any(|l| l.contains("SYN 2") && l.contains("1.000-1.032") && l.contains("32 ms")),
+        "{s}"
+    );
+    let o = simulate(&["--explain-profile", "freebsd"]);
+    let s = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        !s.contains("timer wheel"),
+        "exact timers: no wheel schedule\n{s}"
+    );
     let o = simulate(&["--explain-profile", "solaris"]);
     assert_eq!(o.status.code(), Some(1));
 }

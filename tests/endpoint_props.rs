@@ -27,7 +27,7 @@ use synsim::sim::{Outcome, OutcomeRecord};
 use synsim::spec::{AcceptPolicy, ListenerSpec, ServerApp};
 use synsim::tcp::config::SyncacheConfig;
 use synsim::tcp::{
-    Note, Outbox, Profile, Reason, Role, Stack, StackConfig, SynCookies, TcpState, Wake,
+    Note, Outbox, Profile, Reason, Role, Stack, StackConfig, SynCookies, TcpState, Wake, wheel,
 };
 use synsim::time::{SimDuration, SimTime};
 use synsim::wire::{AddrId, Endpoint, Flags, IcmpCode, Packet, Payload, Segment, SeqNum};
@@ -747,13 +747,21 @@ impl World {
                 .iter()
                 .map(|t| t.since(rec.started).as_ns())
                 .collect();
-            let want: Vec<u64> = sends.iter().map(|ms| ms * 1_000_000).collect();
+            let cfg = &self.cfg[CLIENT];
+            let mut nominal = sends.clone();
+            nominal.push(give_up);
             ensure!(
-                rel == want,
-                "attempt {attempt} timed out after SYNs at {rel:?} ns, schedule is {want:?}"
+                rel.len() == sends.len()
+                    && rel.iter().enumerate().all(|(k, &ns)| on_schedule(
+                        cfg,
+                        &nominal,
+                        k,
+                        SimDuration(ns)
+                    )),
+                "attempt {attempt} timed out after SYNs at {rel:?} ns, schedule is {sends:?} ms"
             );
             ensure!(
-                self.now.since(rec.started) == SimDuration::from_ms(give_up),
+                on_schedule(cfg, &nominal, sends.len(), self.now.since(rec.started)),
                 "attempt {attempt} timed out after {}, schedule says {give_up} ms",
                 self.now.since(rec.started)
             );
@@ -842,7 +850,12 @@ impl World {
                 "{name} asked for a wake-up in the past: {at} < {}",
                 self.now
             );
-            self.wakes.push((host, wake, at, self.wake_seq));
+            // As the engine does: a timer-wheel batch runs before other events at its instant.
+            let seq = match wake {
+                W::Stack(Wake::Wheel(_)) => self.wake_seq,
+                _ => self.wake_seq | 1 << 63,
+            };
+            self.wakes.push((host, wake, at, seq));
             self.wake_seq += 1;
         }
         let max_retrans = self.cfg[CLIENT].effective_syn_max_retransmissions() as usize;
@@ -867,11 +880,11 @@ impl World {
                     );
                     if !rec.touched {
                         let k = rec.syns.len() - 1;
-                        let want = syn_sched.get(k).map(|ms| SimDuration::from_ms(*ms));
                         ensure!(
-                            Some(now.since(rec.started)) == want,
-                            "attempt {i}: SYN #{k} at +{}, schedule says {want:?}",
-                            now.since(rec.started)
+                            on_schedule(&self.cfg[CLIENT], &syn_sched, k, now.since(rec.started)),
+                            "attempt {i}: SYN #{k} at +{}, schedule says {:?} ms",
+                            now.since(rec.started),
+                            syn_sched.get(k)
                         );
                     }
                 }
@@ -895,9 +908,9 @@ impl World {
                             k + 1
                         );
                         let first = r.synacks[0];
-                        let want = synack_sched.get(k).map(|ms| SimDuration::from_ms(*ms));
+                        let want = synack_sched.get(k);
                         ensure!(
-                            Some(now.since(first)) == want,
+                            on_schedule(&self.cfg[SERVER], &synack_sched, k, now.since(first)),
                             "request from {:?}: SYN-ACK #{k} at +{}, schedule says {want:?}",
                             r.remote,
                             now.since(first)
@@ -993,21 +1006,28 @@ impl World {
     }
 
     fn check_request_expiry(&self, r: &RequestRec) -> Check {
-        let (_, expiry) = self.cfg[SERVER].synack_schedule_ms();
+        let (sends, expiry) = self.cfg[SERVER].synack_schedule_ms();
+        let mut nominal = sends;
+        nominal.push(expiry);
+        let last = nominal.len() - 1;
         let first = *r
             .synacks
             .first()
             .ok_or("request expired without a SYN-ACK")?;
         let lived = self.now.since(first);
         if self.cfg[SERVER].synack_pruning {
+            let latest = match self.cfg[SERVER].timer_hz {
+                0 => SimDuration::from_ms(expiry),
+                hz => wheel::schedule(hz, &nominal)[last].1,
+            };
             ensure!(
-                lived <= SimDuration::from_ms(expiry),
+                lived <= latest,
                 "request from {:?} lived {lived}, longer than the {expiry} ms schedule",
                 r.remote
             );
         } else {
             ensure!(
-                lived == SimDuration::from_ms(expiry),
+                on_schedule(&self.cfg[SERVER], &nominal, last, lived),
                 "request from {:?} expired after {lived}, schedule says {expiry} ms",
                 r.remote
             );
@@ -1039,11 +1059,14 @@ impl World {
                 c.req_q_full_do_cookies,
                 c.syncookies_sent
             );
+            // OutSegs leaves out a full socket's retransmissions (Linux __tcp_transmit_skb),
+            // which RetransSegs counts; a request's SYN-ACK resends are in both.
             ensure!(
-                c.out_segs == self.emitted[h],
-                "{}: OutSegs {} but {} segments came out",
+                c.out_segs <= self.emitted[h] && self.emitted[h] <= c.out_segs + c.retrans_segs,
+                "{}: OutSegs {} and RetransSegs {} but {} segments came out",
                 HOST_NAMES[h],
                 c.out_segs,
+                c.retrans_segs,
                 self.emitted[h]
             );
             ensure!(
@@ -1410,4 +1433,22 @@ fn a_flood_fills_the_queue_and_a_client_still_gets_through_with_cookies() {
     assert_eq!(w.outcomes.get(&0), Some(&Outcome::Established));
     assert_eq!(w.syns_to_listener, 11);
     assert_eq!(w.requests_created, 5);
+}
+
+/// Whether event `k` of a timer schedule (nominal times `nominal_ms` from the first event, each
+/// timer armed when the previous one fired) happening `elapsed` after the first is on time:
+/// exactly on the nominal time with exact timers, inside the window the kernel's timer wheel
+/// allows (later by at most each level's granularity, never early) with `timer_hz` > 0.
+fn on_schedule(cfg: &StackConfig, nominal_ms: &[u64], k: usize, elapsed: SimDuration) -> bool {
+    if k >= nominal_ms.len() {
+        return false;
+    }
+    if cfg.timer_hz == 0 {
+        return elapsed == SimDuration::from_ms(nominal_ms[k]);
+    }
+    let (lo, hi, _) = wheel::schedule(cfg.timer_hz, &nominal_ms[..=k])[k];
+    if k == 0 {
+        return elapsed == SimDuration::ZERO;
+    }
+    elapsed > lo && elapsed <= hi
 }

@@ -1,5 +1,9 @@
 //! Each stack rule pinned with exact numbers: the Linux, FreeBSD and RFC 9293 profiles and the
 //! RFC 4987 defences, driven through whole simulations built from small scenarios.
+//!
+//! The rules are pinned on exact timers (`timer_hz` 0 on every host, set by [`build`] unless a
+//! test sets it): the kernel's timer wheel moves each firing by up to a level's granularity, and
+//! the tests of the wheel itself (the `wheel_` ones) check those windows.
 
 mod common;
 
@@ -10,8 +14,8 @@ use synsim::scenario;
 use synsim::sim::Fate;
 use synsim::sim::Outcome;
 use synsim::spec::Scenario;
-use synsim::tcp::{Reason, TcpState};
-use synsim::time::{NS_PER_MS, NS_PER_S};
+use synsim::tcp::{Reason, TcpState, wheel};
+use synsim::time::{NS_PER_MS, NS_PER_S, SimTime};
 use synsim::wire::Flags;
 
 const SERVER: &str = "10.9.0.1";
@@ -57,6 +61,15 @@ fn flood(rate: f64, start_ms: f64, stop_ms: f64) -> Value {
 }
 
 fn build(v: &Value) -> Scenario {
+    let mut v = v.clone();
+    for h in v["hosts"].as_array_mut().expect("hosts") {
+        if !h["stack"].is_object() {
+            h["stack"] = json!({});
+        }
+        let stack = h["stack"].as_object_mut().expect("stack object");
+        stack.entry("timer_hz").or_insert(json!(0));
+    }
+    let v = &v;
     scenario::parse(&v.to_string(), "test.json", "test").unwrap_or_else(|e| panic!("{e}"))
 }
 
@@ -525,4 +538,168 @@ fn every_drop_in_the_trace_names_its_rule() {
             .filter(|p| p.fate == Fate::HostDrop(Reason::SynQueueFull))
             .count() as u64
     );
+}
+
+// ------------------------------------------------------------------ Linux: the timer wheel
+
+/// The linux profile's default `timer_hz` (250) with the host's jiffies drawn from its stream.
+fn on_wheel(mut stack: Value) -> Value {
+    stack["timer_hz"] = json!(250);
+    stack
+}
+
+#[test]
+fn wheel_syn_schedule_stays_inside_the_kernel_windows() {
+    let (t, end) = dead_host_schedule("linux", on_wheel(json!({"syn_retries": 3})));
+    let nominal = [0, 1000, 2000, 3000, 4000, 5000, 7000, 11000, 19000];
+    let windows = wheel::schedule(250, &nominal);
+    assert_eq!(t.len(), 8, "the same 8 SYNs as on exact timers");
+    for (k, (&at, &(lo, hi, _))) in t.iter().chain([&end]).zip(&windows).enumerate() {
+        if k == 0 {
+            assert_eq!(at, 0);
+        } else {
+            assert!(at > lo.as_ns() && at <= hi.as_ns(), "event {k} at {at} ns");
+        }
+    }
+    // Lateness adds up: the give-up comes after the nominal 19 s.
+    assert!(end > 19 * NS_PER_S);
+}
+
+/// At HZ=250 a SYN-ACK armed for 1 s (250 jiffies, wheel level 1) fires at the tick of the next
+/// 8-jiffy bucket after its expiry: 0-32 ms late.
+#[test]
+fn wheel_synack_fires_at_the_tick_of_the_next_8_jiffy_bucket() {
+    let mut w = world("linux", on_wheel(json!({"syncookies": "off"})), 16, 5_000);
+    w["attackers"] = json!([burst("one", 0.0, 1)]);
+    let (log, _, sim) = run_logged(&build(&w));
+    let sends = send_times(&log, SERVER, Flags::SYN_ACK);
+    let (first, second) = (SimTime(sends[0]), SimTime(sends[1]));
+    let jiffies = server(&sim)
+        .jiffies()
+        .expect("the server runs on the wheel");
+    let expiry = jiffies.at(first) + 250;
+    let j = jiffies.at(second);
+    assert_eq!(j % 8, 0, "a level-1 bucket");
+    assert!(j > expiry && j <= expiry + 8, "jiffy {j}, expiry {expiry}");
+    assert_eq!(jiffies.start_of(j), second, "at the tick");
+    let late = second.since(first).as_ns() - NS_PER_S;
+    assert!(late > 0 && late <= 32 * NS_PER_MS, "{late} ns late");
+}
+
+/// 129 old requests (a full queue, backlog 128) reach their third firing in one bucket: the
+/// batch drops them while the queue is more than half full (`reqsk_timer_handler` reads qlen as
+/// it drains) and the queue is at exactly max(8, 128)/2 = 64 the instant the batch is over.
+#[test]
+fn wheel_batch_prunes_a_full_queue_to_exactly_half_at_once() {
+    let mut w = world(
+        "linux",
+        on_wheel(json!({"syncookies": "off"})),
+        128,
+        100_000,
+    );
+    w["attackers"] = json!([burst("b", 0.0, 129)]);
+    let (log, _, _) = run_logged(&build(&w));
+    let closes: Vec<_> = log
+        .states
+        .iter()
+        .filter(|s| s.to == TcpState::Closed)
+        .collect();
+    assert_eq!(closes.len(), 129);
+    let t0 = closes[0].t;
+    let batch = closes.iter().filter(|s| s.t == t0).count();
+    assert_eq!(batch, 65, "129 - 64 dropped at one instant");
+    assert!(
+        closes[..65]
+            .iter()
+            .all(|s| s.reason == Reason::SynackRetriesExhausted)
+    );
+    assert!(
+        t0 > SimTime(7 * NS_PER_S) && t0 < SimTime(8 * NS_PER_S),
+        "{t0}"
+    );
+    // The other 64 keep the full schedule (expiry after 63 s).
+    assert!(closes[65..].iter().all(|s| s.t > SimTime(63 * NS_PER_S)));
+    // On exact timers the same 65 go, but one at a time, at 65 different instants.
+    let mut w = world("linux", json!({"syncookies": "off"}), 128, 100_000);
+    w["attackers"] = json!([burst("b", 0.0, 129)]);
+    let (log, _, _) = run_logged(&build(&w));
+    let exact: std::collections::BTreeSet<_> = log
+        .states
+        .iter()
+        .filter(|s| s.to == TcpState::Closed && s.t < SimTime(60 * NS_PER_S))
+        .map(|s| s.t)
+        .collect();
+    assert_eq!(exact.len(), 65);
+}
+
+// ------------------------------------------------------------------ Linux: counters and rules
+
+/// tcp_check_req: a retransmitted SYN for a pending request draws a SYN-ACK at most once per
+/// `invalid_ratelimit_ms` (500 ms); the others count TCPACKSkippedSynRecv. SYNs at 0, 100, 200
+/// and 300 ms (the server's SYN-ACKs never arrive): SYN-ACKs for the first two only.
+#[test]
+fn linux_retransmitted_syn_to_a_request_is_rate_limited() {
+    let mut w = world("linux", json!({}), 16, 350);
+    w["hosts"][1]["stack"] = json!({"syn_rto_initial_ms": 100, "syn_linear_timeouts": 10});
+    w["network"] = json!({"latency_ms": 0.05, "drop": [
+        {"from": "server", "to": "client", "flags": "SYN,ACK", "window_ms": [0, 1000]}]});
+    w["clients"] = json!([client("c", "client", &[0.0], None)]);
+    let (log, _, sim) = run_logged(&build(&w));
+    assert_eq!(send_times(&log, CLIENT, Flags::SYN).len(), 4);
+    assert_eq!(send_times(&log, SERVER, Flags::SYN_ACK).len(), 2);
+    let c = &server(&sim).counters;
+    assert_eq!(c.ack_skipped_syn_recv, 2);
+    assert_eq!(log.rec.drops()["syn_retransmit_rate_limited"], 2);
+}
+
+/// cookie_v4_check counts SyncookiesRecv when the cookie validates, before the accept queue
+/// (holding 2 at backlog 1) turns the third connection away: every valid cookie ACK counts,
+/// the two that made connections and each one that overflowed (the third client's ACK and,
+/// as its side is established, its FIN, which carries the same cookie).
+#[test]
+fn linux_syncookies_recv_counts_a_cookie_ack_that_then_overflows() {
+    let mut w = world("linux", json!({"syncookies": "always"}), 1, 100);
+    w["listeners"][0]["accept"] = json!({"mode": "never"});
+    w["network"] = json!({"latency_ms": 1});
+    w["clients"] = json!([client("c", "client", &[0.0, 0.1, 0.2], None)]);
+    let (_, _, sim) = run_logged(&build(&w));
+    let c = &server(&sim).counters;
+    assert_eq!((c.syncookies_sent, c.passive_opens), (3, 2));
+    assert!(c.listen_overflows >= 1);
+    assert_eq!(c.syncookies_recv, c.passive_opens + c.listen_overflows);
+}
+
+/// tcp_peer_is_proven needs an RTT in tcp_metrics, written when a connection closes cleanly
+/// (LAST-ACK or TIME-WAIT), not at handshake completion. With the SYN queue at the quarter-rule
+/// cap (49 spoofed requests, max_syn_backlog 64), only the source whose first connection was
+/// closed gets in again; the one whose connection is still open is dropped until it times out.
+#[test]
+fn linux_only_a_cleanly_closed_peer_is_proven() {
+    let mut w = world(
+        "linux",
+        json!({"syncookies": "off", "max_syn_backlog": 64}),
+        128,
+        6000,
+    );
+    w["network"] = json!({"latency_ms": 0.05});
+    w["hosts"][1]["stack"] = json!({"syn_retries": 1});
+    w["hosts"][2]["stack"] = json!({"syn_retries": 1});
+    let mut open = client("open", "client2", &[0.0, 1000.0], None);
+    open["close"] = json!(false);
+    w["clients"] = json!([client("clean", "client", &[0.0, 1000.0], None), open]);
+    w["attackers"] = json!([{"name": "f", "host": "attacker", "target": format!("{SERVER}:80"),
+        "rate_per_s": 2000, "arrivals": "constant", "start_ms": 600, "stop_ms": 700,
+        "spoof": {"kind": "range", "base": "198.18.0.0", "count": 60000}}]);
+    let (log, _, _) = run_logged(&build(&w));
+    let second = |c: u32| {
+        let o = log
+            .outcomes
+            .iter()
+            .find(|o| o.client == c && o.attempt == 1)
+            .expect("second attempt finished");
+        (o.outcome, o.syns_sent)
+    };
+    assert_eq!(second(0), (Outcome::Established, 1));
+    assert_eq!(second(1).0, Outcome::TimedOut);
+    assert!(log.rec.drops()["quarter_rule"] >= 3);
 }

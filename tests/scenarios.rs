@@ -6,7 +6,7 @@ use common::*;
 use synsim::net::HostId;
 use synsim::sim::Fate;
 use synsim::sim::Outcome;
-use synsim::tcp::{Reason, TcpState};
+use synsim::tcp::{Reason, TcpState, wheel};
 use synsim::time::{NS_PER_MS, NS_PER_S, SimTime};
 use synsim::wire::Flags;
 
@@ -104,11 +104,15 @@ fn dead_host_client_gives_up_at_131_s_after_11_syns() {
         .iter()
         .map(|p| p.t.as_ns())
         .collect();
-    let expect: Vec<u64> = [0, 1, 2, 3, 4, 5, 7, 11, 19, 35, 67]
-        .iter()
-        .map(|s| s * NS_PER_S)
-        .collect();
-    assert_eq!(syn_times, expect);
+    // The nominal schedule, each firing later by up to its timer-wheel bucket (HZ=250).
+    let nominal = [0, 1, 2, 3, 4, 5, 7, 11, 19, 35, 67, 131].map(|s| s * 1000);
+    let windows = wheel::schedule(250, &nominal);
+    assert_eq!(syn_times.len(), 11);
+    assert_eq!(syn_times[0], 0);
+    for (k, &t) in syn_times.iter().enumerate().skip(1) {
+        let (lo, hi, _) = windows[k];
+        assert!(t > lo.as_ns() && t <= hi.as_ns(), "SYN {k} at {t} ns");
+    }
     assert_eq!(log.outcomes.len(), 1);
     assert_eq!(log.outcomes[0].outcome, Outcome::TimedOut);
     let end = log
@@ -116,17 +120,23 @@ fn dead_host_client_gives_up_at_131_s_after_11_syns() {
         .iter()
         .find(|s| s.to == TcpState::Closed)
         .unwrap();
-    assert_eq!(end.t, SimTime(131 * NS_PER_S));
+    let (lo, hi, _) = windows[11];
+    assert!(end.t.as_ns() > lo.as_ns() && end.t.as_ns() <= hi.as_ns());
+    assert!(end.t > SimTime(131 * NS_PER_S));
     assert_eq!(end.reason, Reason::SynRetriesExhausted);
     let c = &sim.stack(HostId(0)).counters;
+    // TCPTimeouts: every firing of the retransmission timer, the one that gives up included
+    // (tcp_retransmit_timer); OutSegs: the first SYN only (retransmissions are RetransSegs).
     assert_eq!(
         (
             c.syn_retrans,
             c.abort_on_timeout,
             c.attempt_fails,
-            c.timeouts
+            c.timeouts,
+            c.out_segs,
+            c.retrans_segs
         ),
-        (10, 1, 1, 1)
+        (10, 1, 1, 11, 1, 10)
     );
     assert!(
         log.packets

@@ -6,7 +6,7 @@ use synsim::rng::RngStreams;
 use synsim::sim::Outcome;
 use synsim::sim::workload::{AppTimer, Attempt, Exchange, HostApps};
 use synsim::spec::{AcceptPolicy, ListenerSpec, ServerApp};
-use synsim::tcp::{Note, Outbox, Reason, Stack, StackConfig, TcpState, Wake};
+use synsim::tcp::{Note, Outbox, Reason, Stack, StackConfig, TcpState, Wake, wheel};
 use synsim::time::{SimDuration, SimTime};
 use synsim::wire::{AddrId, Endpoint, Flags, Payload, Segment, SeqNum};
 
@@ -38,8 +38,11 @@ struct H {
 
 impl H {
     fn new() -> H {
+        H::with(StackConfig::linux())
+    }
+    fn with(cfg: StackConfig) -> H {
         H {
-            st: Stack::new(StackConfig::linux(), RngStreams::new(1).stream("h")),
+            st: Stack::new(cfg, RngStreams::new(1).stream("h")),
             apps: HostApps::new(HostId(0)),
             out: Outbox::default(),
             now: SimTime::ZERO,
@@ -152,7 +155,11 @@ fn app(send: &[u8], close: bool) -> Attempt {
 
 /// A client in SYN-SENT towards PEER:80; returns (harness, local endpoint, ISS).
 fn syn_sent(a: Attempt) -> (H, Endpoint, u32) {
-    let mut h = H::new();
+    syn_sent_with(StackConfig::linux(), a)
+}
+
+fn syn_sent_with(cfg: StackConfig, a: Attempt) -> (H, Endpoint, u32) {
+    let mut h = H::with(cfg);
     let mut rng = RngStreams::new(2).stream("c");
     let (now, remote) = (h.now, ep(PEER, 80));
     h.apps
@@ -395,9 +402,15 @@ fn established_exchanges_data_and_retransmits() {
         (data.flags, data.seq.0, data.payload.as_slice()),
         (Flags::PSH.union(Flags::ACK), iss + 1, &b"HelloWorld"[..])
     );
-    // No ACK: the RTO (3 x 20 ms RTT, floored at min_rto 200 ms) fires and resends.
+    // No ACK: the RTO (from the 20 ms RTT, floored at min_rto 200 ms) fires and resends, on
+    // the timer wheel: 50 jiffies at HZ=250, level 0, so in the jiffy after 200 ms.
     let out = h.fire();
-    assert_eq!(h.now, SimTime(220_000_000));
+    let (lo, hi, lvl) = wheel::delay_range(250, SimDuration::from_ms(200));
+    assert_eq!(
+        (lo, hi, lvl),
+        (SimDuration::from_ms(200), SimDuration::from_ms(204), 0)
+    );
+    assert!(h.now > SimTime(20_000_000) + lo && h.now <= SimTime(20_000_000) + hi);
     assert_eq!(out[0].payload.as_slice(), b"HelloWorld");
     // The reply acknowledges it and carries HELLOWORLD: acked, ACKed, attempt established.
     let out = h.rx(seg(
@@ -447,12 +460,16 @@ fn active_close_fin_wait_1_2_time_wait_closed() {
     // A retransmitted FIN in TIME-WAIT is ACKed again.
     let out = h.rx(seg(ep(PEER, 80), me, IRS + 1, iss + 2, Flags::FIN_ACK, b""));
     assert_eq!((out[0].flags, out[0].ack.0), (Flags::ACK, IRS + 2));
-    // 2 x MSL after the last FIN the connection is gone (earlier wake-ups are superseded).
+    // 2 x MSL after the last FIN the connection is gone (earlier wake-ups are superseded),
+    // rounded up by the timer wheel: 15000 jiffies go to level 3, buckets of 512 jiffies.
     let t0 = h.now;
     while h.state().is_some() {
         h.fire();
     }
-    assert_eq!(h.now.since(t0), SimDuration::from_secs(60));
+    let (lo, hi, lvl) = wheel::delay_range(250, SimDuration::from_secs(60));
+    assert_eq!(lvl, 3);
+    let waited = h.now.since(t0);
+    assert!(waited > lo && waited <= hi, "{waited:?}");
 }
 
 #[test]
@@ -508,12 +525,18 @@ fn time_wait_reopens_for_a_new_syn() {
 
 #[test]
 fn stale_wakeups_are_ignored() {
-    let (mut h, _, _) = syn_sent(app(b"", true));
+    let exact = StackConfig {
+        timer_hz: 0,
+        ..StackConfig::linux()
+    };
+    let (mut h, _, _) = syn_sent_with(exact, app(b"", true));
     let (w, at) = h.out.wakes[0];
     h.now = at;
     h.out.clear();
     // A wake-up for a generation that no longer exists does nothing.
-    let Wake::Conn(id, g) = w;
+    let Wake::Conn(id, g) = w else {
+        panic!("exact timers wake connections, got {w:?}");
+    };
     h.st.on_wake(at, Wake::Conn(id, g.wrapping_add(1)), &mut h.out);
     assert!(h.out.segments.is_empty());
     h.st.on_wake(at, w, &mut h.out);

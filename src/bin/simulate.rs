@@ -15,7 +15,8 @@ use signal_hook::flag;
 use synsim::report::{self, RunError, RunOptions, RunReport, Summary};
 use synsim::scenario;
 use synsim::sim::Outcome;
-use synsim::tcp::Profile;
+use synsim::tcp::{Profile, StackConfig, wheel};
+use synsim::time::SimDuration;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -389,6 +390,84 @@ fn explain_profile(out: &mut impl Write, p: &str) -> Result<(), Fail> {
         secs(&acks),
         expiry as f64 / 1000.0
     )?;
+    if cfg.timer_hz > 0 {
+        explain_wheel(out, &cfg, (&syns, give_up), (&acks, expiry))?;
+    }
+    Ok(())
+}
+
+/// The nominal schedules next to what the kernel's timer wheel makes of them.
+fn explain_wheel(
+    out: &mut impl Write,
+    cfg: &StackConfig,
+    syn: (&[u64], u64),
+    synack: (&[u64], u64),
+) -> Result<(), Fail> {
+    let hz = cfg.timer_hz;
+    writeln!(
+        out,
+        "on the kernel's timer wheel (timer_hz {hz}, 1 jiffy = {} ms) each timer fires after its \
+         nominal time, by up to its wheel level's granularity;\nthe lateness adds up along a \
+         schedule, as each timer is armed when the previous one fired:",
+        1000.0 / hz as f64
+    )?;
+    let s = |d: SimDuration| d.as_secs_f64();
+    for (title, (sends, end), what, last) in [
+        ("connect to a silent peer", syn, "SYN", "ETIMEDOUT"),
+        (
+            "half-open entry nobody answers",
+            synack,
+            "SYN-ACK",
+            "expiry",
+        ),
+    ] {
+        let mut nominal = sends.to_vec();
+        nominal.push(end);
+        writeln!(
+            out,
+            "  {title}:\n    {:<10} {:>9}  {:>19}  wheel level (bucket)",
+            "", "nominal s", "on the wheel s"
+        )?;
+        let sched = wheel::schedule(hz, &nominal);
+        for (i, (&n, &(lo, hi, lvl))) in nominal.iter().zip(&sched).enumerate() {
+            let label = if i + 1 == nominal.len() {
+                last.to_string()
+            } else {
+                format!("{what} {}", i + 1)
+            };
+            let (range, level) = match lvl {
+                None => ("0".to_string(), String::new()),
+                Some(l) => (
+                    format!("{:.3}-{:.3}", s(lo), s(hi)),
+                    format!(
+                        "{l} ({} ms)",
+                        wheel::granularity(l) as f64 * 1000.0 / hz as f64
+                    ),
+                ),
+            };
+            writeln!(
+                out,
+                "    {label:<10} {:>9}  {range:>19}  {level}",
+                n as f64 / 1000.0
+            )?;
+        }
+    }
+    for (name, ms) in [
+        ("TIME-WAIT (2 x msl_ms)", cfg.msl_ms.saturating_mul(2)),
+        (
+            "orphaned FIN-WAIT-2 (fin_wait2_timeout_ms)",
+            cfg.fin_wait2_timeout_ms,
+        ),
+    ] {
+        let (lo, hi, l) = wheel::delay_range(hz, SimDuration::from_ms(ms));
+        writeln!(
+            out,
+            "  {name}: nominal {} s, on the wheel {:.3}-{:.3} s (level {l})",
+            ms as f64 / 1000.0,
+            s(lo),
+            s(hi)
+        )?;
+    }
     Ok(())
 }
 

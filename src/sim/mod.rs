@@ -14,6 +14,8 @@ pub mod traffic;
 pub mod workload;
 
 use crate::net::{AddrTable, HostId, NetDrop, Network, Route};
+use rand::RngExt;
+
 use crate::rng::RngStreams;
 use crate::spec::Scenario;
 use crate::tcp::{Note, Outbox, Role, Stack, TcpState, Wake};
@@ -116,6 +118,16 @@ fn hosts_of(scn: &Scenario, streams: &RngStreams) -> (AddrTable, Vec<HostRt>) {
             );
             if !h.alive {
                 stack.start_down();
+            }
+            // Where the host's jiffies stand at time 0: a count (sets the wheel's bucket
+            // alignment) and a fraction of a jiffy, from its own stream.
+            if h.stack.timer_hz > 0 {
+                let mut clock = streams.stream(&format!("host/{}/jiffies", h.name));
+                let (base, phase) = (
+                    clock.random_range(0..1u64 << 32),
+                    clock.random_range(0..1_000_000_000),
+                );
+                stack.set_jiffies(base, phase);
             }
             HostRt { stack }
         })
@@ -428,7 +440,12 @@ impl Simulation {
         }
         out.notes.clear();
         for (wake, at) in out.wakes.drain(..) {
-            self.queue.push(at, Event::Wake { host, wake });
+            match wake {
+                // A timer-wheel batch runs at its tick before anything else at that instant
+                // (TIMER_SOFTIRQ before NET_RX_SOFTIRQ; see crate::tcp::wheel).
+                Wake::Wheel(_) => self.queue.push_first(at, Event::Wake { host, wake }),
+                Wake::Conn(..) => self.queue.push(at, Event::Wake { host, wake }),
+            }
         }
         for (timer, at) in apps.fx.timers.drain(..) {
             self.queue.push(at, Event::App { host, timer });

@@ -102,7 +102,10 @@ pub struct EventQueue<E> {
     /// The current tick: every bucketed event has a later tick.
     tick: u64,
     len: usize,
+    /// Sequence numbers of [`EventQueue::push`]: from 2^63, above every `push_first` one.
     seq: u64,
+    /// Sequence numbers of [`EventQueue::push_first`]: from 0.
+    first_seq: u64,
     now: SimTime,
     /// Events that asked to run before `now` (must stay 0).
     pub past_pushes: u64,
@@ -118,7 +121,8 @@ impl<E> EventQueue<E> {
             overflow: BinaryHeap::new(),
             tick: 0,
             len: 0,
-            seq: 0,
+            seq: 1 << 63,
+            first_seq: 0,
             now: SimTime::ZERO,
             past_pushes: 0,
         }
@@ -126,24 +130,34 @@ impl<E> EventQueue<E> {
 
     /// Schedules `ev` at `at` (clamped to the time of the last popped event).
     pub fn push(&mut self, at: SimTime, ev: E) {
+        let seq = self.seq;
+        self.seq += 1;
+        self.push_with(at, seq, ev);
+    }
+
+    /// Schedules `ev` at `at` ahead of every event pushed with [`EventQueue::push`] for the
+    /// same nanosecond (FIFO among those pushed this way).
+    pub fn push_first(&mut self, at: SimTime, ev: E) {
+        let seq = self.first_seq;
+        self.first_seq += 1;
+        self.push_with(at, seq, ev);
+    }
+
+    fn push_with(&mut self, at: SimTime, seq: u64, ev: E) {
         let time = if at < self.now {
             self.past_pushes += 1;
             self.now
         } else {
             at
         };
-        let e = Entry {
-            time,
-            seq: self.seq,
-            ev,
-        };
-        self.seq += 1;
+        let e = Entry { time, seq, ev };
         self.len += 1;
         let t = e.tick();
         if t <= self.tick {
-            // Among the events of the current tick: every one of them has a smaller seq, so
-            // the new event goes after (in pop order) all those at or before its time.
-            let i = self.current.partition_point(|c| c.time > time);
+            // Among the events of the current tick, sorted descending by (time, seq).
+            let i = self
+                .current
+                .partition_point(|c| (c.time, c.seq) > (time, seq));
             self.current.insert(i, e);
         } else {
             self.place(e, t);

@@ -27,6 +27,7 @@ mod process;
 pub mod stack;
 pub mod state;
 pub mod tcb;
+pub mod wheel;
 
 pub use config::{Profile, StackConfig, SynCookies};
 pub use counters::Counters;
@@ -84,6 +85,9 @@ pub enum Reason {
     UnacceptableSeq,
     RstIgnored,
     DuplicateSyn,
+    /// A retransmitted SYN for a pending request within `invalid_ratelimit_ms` of the last
+    /// SYN-ACK it drew (tcp_check_req: `tcp_oow_rate_limited`).
+    SynRetransmitRateLimited,
     OutOfOrder,
     NoAck,
     // -- state changes --
@@ -135,6 +139,7 @@ impl Reason {
             UnacceptableSeq => "unacceptable_seq",
             RstIgnored => "rst_not_acceptable",
             DuplicateSyn => "duplicate_syn",
+            SynRetransmitRateLimited => "syn_retransmit_rate_limited",
             OutOfOrder => "out_of_order",
             NoAck => "no_ack_flag",
             Connect => "connect",
@@ -168,6 +173,7 @@ impl Reason {
         use Reason::*;
         Some(match self {
             SynQueueFull => "TCPReqQFullDrop",
+            SynRetransmitRateLimited => "TCPACKSkippedSynRecv",
             AcceptQueueFull | FinalAckIgnored => "ListenOverflows",
             QuarterRule => "ListenDrops",
             SynQueueRecycled => "SynQueueRecycled",
@@ -188,6 +194,9 @@ impl Reason {
 pub enum Wake {
     /// A connection's timer (slot and generation, so a reused slot ignores stale wake-ups).
     Conn(ConnId, u32),
+    /// The timer-wheel batch of a jiffy ([`wheel`]): every timer whose bucket expires then.
+    /// The engine runs it before any other event at the same nanosecond.
+    Wheel(u64),
 }
 
 /// Observations for reports and the trace.

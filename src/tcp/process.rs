@@ -213,7 +213,7 @@ impl Stack {
         if let Some(ms) = self.cfg.synrecv_timeout_ms {
             next = next.min(now + SimDuration::from_ms(ms));
         }
-        self.arm(id, next, TimerKind::Retransmit, out);
+        self.arm(id, now, next, TimerKind::Retransmit, out);
     }
 
     /// FreeBSD `syncache_pause`: cookies only for a while; the pause doubles when the attack
@@ -241,13 +241,15 @@ impl Stack {
 
     /// A valid cookie ACK creates the connection directly (Linux `tcp_get_cookie_sock`).
     fn create_cookie_child(&mut self, li: usize, seg: Segment, now: SimTime, out: &mut Outbox) {
+        // cookie_v4_check counts the valid cookie before tcp_get_cookie_sock meets the accept
+        // queue.
+        self.bump(li, |c| c.syncookies_recv += 1);
         if self.accept_queue_full(li) {
             // tcp_v4_syn_recv_sock -> exit_overflow; never a RST for a cookie ACK.
             self.bump(li, |c| c.listen_overflows += 1);
             self.bump(li, |c| c.listen_drops += 1);
             return self.discard(seg, Reason::AcceptQueueFull, out);
         }
-        self.bump(li, |c| c.syncookies_recv += 1);
         let id = self.insert(Role::Server, seg.dst, seg.src);
         let rto = self.cfg.syn_rto_initial_ms * NS_PER_MS;
         let t = self.tcb_mut(id);
@@ -263,7 +265,6 @@ impl Stack {
         self.set_state(id, TcpState::SynReceived, Reason::CookieAck, out);
         self.set_state(id, TcpState::Established, Reason::CookieAck, out);
         self.bump(li, |c| c.passive_opens += 1); // tcp_get_cookie_sock -> tcp_create_openreq_child
-        self.mark_proven(seg.src.addr);
         self.enqueue_accept(id, li, now, out);
         self.process_text_and_fin(id, seg, now, out);
     }
@@ -275,14 +276,18 @@ impl Stack {
             let t = self.tcb(id);
             (t.iss, t.irs, t.rcv_nxt)
         };
-        // Retransmitted SYN: re-send the SYN-ACK and restart its timer.
+        // Retransmitted SYN: re-send the SYN-ACK and restart its timer, at most once per
+        // invalid_ratelimit_ms (tcp_check_req: tcp_oow_rate_limited, TCPACKSkippedSynRecv).
         if seg.flags == Flags::SYN && seg.seq == irs {
+            if !self.oow_ack_allowed(id, now, |c| c.ack_skipped_syn_recv += 1) {
+                return self.discard(seg, Reason::SynRetransmitRateLimited, out);
+            }
             self.counters.syn_retrans += 1;
             self.counters.retrans_segs += 1;
             self.send_ctl(id, Flags::SYN_ACK, iss, out);
             let timeouts = self.tcb(id).timeouts;
             let at = now + SimDuration::from_ms(self.cfg.synack_rto_after(timeouts));
-            return self.arm(id, at, TimerKind::Retransmit, out);
+            return self.arm(id, now, at, TimerKind::Retransmit, out);
         }
         // An ACK that does not acknowledge our SYN: the listener answers with RST.
         if seg.flags.ack() && seg.ack != iss.plus(1) {
@@ -340,7 +345,6 @@ impl Stack {
         self.syn_acked(id, seg.ack, now);
         self.set_state(id, TcpState::Established, Reason::AckOfSyn, out);
         self.bump(li, |c| c.passive_opens += 1); // tcp_create_openreq_child
-        self.mark_proven(seg.src.addr);
         self.enqueue_accept(id, li, now, out);
         self.process_text_and_fin(id, seg, now, out);
     }
@@ -481,12 +485,12 @@ impl Stack {
                     TcpState::FinWait1 => {
                         self.set_state(id, TcpState::FinWait2, Reason::FinAcked, out);
                         let at = now + SimDuration::from_ms(self.cfg.fin_wait2_timeout_ms);
-                        self.arm(id, at, TimerKind::FinWait2, out);
+                        self.arm(id, now, at, TimerKind::FinWait2, out);
                     }
                     TcpState::Closing => {
                         self.set_state(id, TcpState::TimeWait, Reason::FinAcked, out);
                         let at = now + SimDuration::from_ms(self.cfg.msl_ms).saturating_mul(2);
-                        self.arm(id, at, TimerKind::TimeWait, out);
+                        self.arm(id, now, at, TimerKind::TimeWait, out);
                     }
                     TcpState::LastAck => {
                         return self.close_and_free(
@@ -501,7 +505,7 @@ impl Stack {
                 }
             }
             if self.tcb(id).has_unsent() {
-                self.send_flight(id, now, out);
+                self.send_flight(id, now, false, out);
             }
         }
         self.process_text_and_fin(id, seg, now, out);
@@ -564,16 +568,16 @@ impl Stack {
                 }
                 TcpState::FinWait1 if fin_acked => {
                     self.set_state(id, TcpState::TimeWait, Reason::FinReceived, out);
-                    self.arm(id, now + two_msl, TimerKind::TimeWait, out);
+                    self.arm(id, now, now + two_msl, TimerKind::TimeWait, out);
                 }
                 TcpState::FinWait1 => {
                     self.set_state(id, TcpState::Closing, Reason::FinReceived, out)
                 }
                 TcpState::FinWait2 => {
                     self.set_state(id, TcpState::TimeWait, Reason::FinReceived, out);
-                    self.arm(id, now + two_msl, TimerKind::TimeWait, out);
+                    self.arm(id, now, now + two_msl, TimerKind::TimeWait, out);
                 }
-                TcpState::TimeWait => self.arm(id, now + two_msl, TimerKind::TimeWait, out),
+                TcpState::TimeWait => self.arm(id, now, now + two_msl, TimerKind::TimeWait, out),
                 _ => {}
             }
         } else if seg.flags.fin() && self.tcb(id).state == TcpState::TimeWait {

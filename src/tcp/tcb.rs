@@ -69,8 +69,11 @@ pub struct Tcb {
     pub(crate) last_oow_ack: Option<SimTime>,
 
     pub(crate) timer: Option<(SimTime, TimerKind)>,
-    /// Time of the wake-up event the engine holds for this connection (engine bookkeeping).
+    /// Time of the wake-up event the engine holds for this connection (exact timers).
     pub(crate) wake_at: Option<SimTime>,
+    /// The timer-wheel bucket this connection's timer was last queued in (0: none), see
+    /// [`crate::tcp::wheel`].
+    pub(crate) wheel_key: u64,
 }
 
 impl Tcb {
@@ -106,6 +109,7 @@ impl Tcb {
             last_oow_ack: None,
             timer: None,
             wake_at: None,
+            wheel_key: 0,
         }
     }
 

@@ -20,6 +20,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use super::listener::{ListenSpec, Listener, ListenerStats};
 use super::ports::EphemeralPorts;
 use super::tcb::Tcb;
+use super::wheel::{Jiffies, TimerWheel};
 use super::{ConnId, Counters, Note, Outbox, Reason, Role, SocketEvent, StackConfig, TcpState};
 use crate::rng::StreamRng;
 use crate::time::SimTime;
@@ -43,8 +44,8 @@ pub struct Stack {
     pub(crate) listeners: Vec<Option<Listener>>,
     pub(crate) stats: Vec<ListenerStats>,
     pub counters: Counters,
-    /// Source addresses that completed a connection with this host (Linux
-    /// `tcp_peer_is_proven`: a cached RTT from an earlier connection).
+    /// Peers with an RTT in this host's `tcp_metrics` (Linux `tcp_peer_is_proven`): written
+    /// when a connection with an RTT sample closes cleanly ([`Stack::set_state`]).
     proven: FxHashSet<AddrId>,
     /// ISNs of passive opens and the cookie secret.
     rng: StreamRng,
@@ -56,6 +57,10 @@ pub struct Stack {
     /// Transitions RFC 9293 does not allow (must stay 0; checked by the property tests).
     pub illegal_transitions: u64,
     alive: bool,
+    /// Kernel timers (`timer_hz` > 0): jiffies and the timer wheel; `None`: exact timers.
+    pub(crate) wheel: Option<TimerWheel>,
+    /// Scratch for one wheel batch (reused: no allocation per batch).
+    batch: Vec<(ConnId, u32, u64)>,
 }
 
 impl Stack {
@@ -78,7 +83,16 @@ impl Stack {
             syncache: None,
             illegal_transitions: 0,
             alive: true,
+            wheel: None,
+            batch: Vec::new(),
         };
+        if s.cfg.timer_hz > 0 {
+            s.wheel = Some(TimerWheel::new(Jiffies {
+                hz: s.cfg.timer_hz,
+                base: 0,
+                phase: 0,
+            }));
+        }
         s.boot();
         s
     }
@@ -96,6 +110,20 @@ impl Stack {
 
     pub fn is_alive(&self) -> bool {
         self.alive
+    }
+
+    /// Sets where this host's jiffies stand at time 0 (see [`Jiffies`]): the engine draws
+    /// `base` and `phase` from the host's own stream. No effect with exact timers.
+    pub fn set_jiffies(&mut self, base: u64, phase: u64) {
+        if let Some(w) = self.wheel.as_mut() {
+            w.clock.base = base;
+            w.clock.phase = phase % 1_000_000_000;
+        }
+    }
+
+    /// This host's jiffies, if its timers run on the kernel's wheel.
+    pub fn jiffies(&self) -> Option<Jiffies> {
+        self.wheel.as_ref().map(|w| w.clock)
     }
 
     // ------------------------------------------------------------------ listeners
@@ -315,6 +343,19 @@ impl Stack {
             self.illegal_transitions += 1;
         }
         tcb.state = to;
+        // tcp_update_metrics, called from tcp_time_wait and from the LAST-ACK close in
+        // tcp_rcv_state_process: a connection that ends cleanly stores its RTT in tcp_metrics,
+        // which is what makes its peer proven (tcp_peer_is_proven). A RST close stores nothing.
+        if (to == TcpState::TimeWait || (from == TcpState::LastAck && reason == Reason::FinAcked))
+            && tcb.srtt_ns > 0
+        {
+            let peer = tcb.remote.addr;
+            self.proven.insert(peer);
+        }
+        let tcb = self.slots[id.0 as usize]
+            .tcb
+            .as_mut()
+            .expect("live connection slot");
         let role = tcb.role as usize;
         let serial = tcb.serial;
         let role_e = tcb.role;
@@ -363,6 +404,9 @@ impl Stack {
             }
         }
         self.by_tuple = FxHashMap::default();
+        if let Some(w) = self.wheel.as_mut() {
+            w.clear();
+        }
         self.ports.clear();
         self.slots.clear();
         self.free.clear();
@@ -382,9 +426,5 @@ impl Stack {
 
     pub(crate) fn next_isn(&mut self) -> SeqNum {
         SeqNum(self.rng.next_u32())
-    }
-
-    pub(crate) fn mark_proven(&mut self, a: AddrId) {
-        self.proven.insert(a);
     }
 }

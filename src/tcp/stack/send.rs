@@ -12,6 +12,18 @@ impl Stack {
 
     pub(crate) fn emit(&mut self, seg: Segment, out: &mut Outbox) {
         self.counters.out_segs += 1;
+        self.push_segment(seg, out);
+    }
+
+    /// A retransmission by a full socket (SYN, data, FIN): its caller counts RetransSegs; not
+    /// OutSegs, which Linux's `__tcp_transmit_skb` counts only for a segment that advances
+    /// SND.NXT or carries no sequence space. (A request's SYN-ACK is built by
+    /// `tcp_make_synack`, which counts OutSegs on every send: those go through [`Self::emit`].)
+    pub(crate) fn emit_retransmit(&mut self, seg: Segment, out: &mut Outbox) {
+        self.push_segment(seg, out);
+    }
+
+    fn push_segment(&mut self, seg: Segment, out: &mut Outbox) {
         if seg.flags.rst() {
             self.counters.out_rsts += 1;
         }
@@ -48,21 +60,31 @@ impl Stack {
 
     /// A bare control segment from connection `id` with its current SND.NXT / RCV.NXT.
     pub(crate) fn send_ctl(&mut self, id: ConnId, flags: Flags, seq: SeqNum, out: &mut Outbox) {
+        let seg = self.ctl_segment(id, flags, seq);
+        self.emit(seg, out);
+    }
+
+    pub(crate) fn ctl_segment(&self, id: ConnId, flags: Flags, seq: SeqNum) -> Segment {
         let t = self.tcb(id);
-        let seg = Segment {
+        Segment {
             src: t.local,
             dst: t.remote,
             seq,
             ack: if flags.ack() { t.rcv_nxt } else { SeqNum(0) },
             flags,
             payload: Payload::EMPTY,
-        };
-        self.emit(seg, out);
+        }
     }
 
     /// Sends everything from SND.UNA: queued data and, if the application closed, the FIN.
-    /// Stop-and-wait: called when nothing is in flight, or to retransmit.
-    pub(crate) fn send_flight(&mut self, id: ConnId, now: SimTime, out: &mut Outbox) {
+    /// Stop-and-wait: called when nothing is in flight, or to retransmit (`retransmit`).
+    pub(crate) fn send_flight(
+        &mut self,
+        id: ConnId,
+        now: SimTime,
+        retransmit: bool,
+        out: &mut Outbox,
+    ) {
         let t = self.tcb_mut(id);
         let fin = t.fin_queued && !t.fin_acked();
         if t.tx.is_empty() && !fin {
@@ -94,7 +116,11 @@ impl Stack {
             t.timeouts = 0;
         }
         let rto = SimDuration(t.rto_ns);
-        self.emit(seg, out);
-        self.arm(id, now + rto, TimerKind::Retransmit, out);
+        if retransmit {
+            self.emit_retransmit(seg, out);
+        } else {
+            self.emit(seg, out);
+        }
+        self.arm(id, now, now + rto, TimerKind::Retransmit, out);
     }
 }

@@ -104,7 +104,7 @@ impl Stack {
         if self.cfg.syn_give_up_own_timer {
             next = next.min(now + SimDuration::from_ms(self.cfg.effective_syn_give_up_ms()));
         }
-        self.arm(id, next, TimerKind::Retransmit, out);
+        self.arm(id, now, next, TimerKind::Retransmit, out);
         Ok(id)
     }
 
@@ -142,7 +142,7 @@ impl Stack {
         tx.push(data.as_slice());
         t.tx = tx;
         if !t.in_flight() {
-            self.send_flight(id, now, out);
+            self.send_flight(id, now, false, out);
         }
     }
 
@@ -161,7 +161,7 @@ impl Stack {
         let idle = !t.in_flight();
         self.set_state(id, next, Reason::AppClose, out);
         if idle {
-            self.send_flight(id, now, out);
+            self.send_flight(id, now, false, out);
         }
     }
 

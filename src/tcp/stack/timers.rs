@@ -3,6 +3,7 @@
 
 use super::Stack;
 use crate::tcp::tcb::TimerKind;
+use crate::tcp::wheel::key;
 use crate::tcp::{ConnId, Outbox, Reason, TcpState, Wake};
 use crate::time::{NS_PER_MS, SimDuration, SimTime};
 use crate::wire::Flags;
@@ -10,8 +11,35 @@ use crate::wire::Flags;
 impl Stack {
     // ------------------------------------------------------------------ timers
 
-    pub(crate) fn arm(&mut self, id: ConnId, at: SimTime, kind: TimerKind, out: &mut Outbox) {
+    /// Arms connection `id`'s single timer for `at` (set at `now`): at that exact nanosecond,
+    /// or, on the kernel's wheel, at the tick of the bucket `at` rounds up to.
+    pub(crate) fn arm(
+        &mut self,
+        id: ConnId,
+        now: SimTime,
+        at: SimTime,
+        kind: TimerKind,
+        out: &mut Outbox,
+    ) {
         let generation = self.generation(id);
+        if let Some(w) = self.wheel.as_mut() {
+            // mod_timer(timer, jiffies + timeout): kernel/time/timer.c, see crate::tcp::wheel.
+            let (fire, lvl, b) = w.clock.fire_time(now, at.since(now));
+            let k = key(b, lvl);
+            let t = self.slots[id.0 as usize]
+                .tcb
+                .as_mut()
+                .expect("live connection slot");
+            t.timer = Some((fire, kind));
+            if t.wheel_key == k {
+                return; // already in that bucket: it keeps its place
+            }
+            t.wheel_key = k;
+            if w.enqueue(k, id, generation) {
+                out.wakes.push((Wake::Wheel(b), fire));
+            }
+            return;
+        }
         let t = self.tcb_mut(id);
         t.timer = Some((at, kind));
         if t.wake_at.is_none_or(|w| at < w) {
@@ -25,7 +53,10 @@ impl Stack {
         if !self.alive {
             return;
         }
-        let Wake::Conn(id, generation) = wake;
+        let (id, generation) = match wake {
+            Wake::Conn(id, generation) => (id, generation),
+            Wake::Wheel(j) => return self.run_batch(j, now, out),
+        };
         if !self.is_live(id, generation) {
             return;
         }
@@ -45,6 +76,35 @@ impl Stack {
             }
             None => {}
         }
+    }
+
+    /// `__run_timers` for jiffy `j`: every timer whose bucket expires now, in the kernel's
+    /// order, each handler seeing what the ones before it did. Entries left behind by a timer
+    /// that was stopped or moved to another bucket are skipped.
+    fn run_batch(&mut self, j: u64, now: SimTime, out: &mut Outbox) {
+        let Some(w) = self.wheel.as_mut() else {
+            return;
+        };
+        let mut batch = std::mem::take(&mut self.batch);
+        w.take_batch(j, &mut batch);
+        for &(id, generation, k) in &batch {
+            if !self.is_live(id, generation) {
+                continue;
+            }
+            let t = self.tcb_mut(id);
+            if t.wheel_key != k {
+                continue;
+            }
+            t.wheel_key = 0;
+            if let Some((at, kind)) = t.timer {
+                if at <= now {
+                    t.timer = None;
+                    self.on_timer(id, kind, now, out);
+                }
+            }
+        }
+        batch.clear();
+        self.batch = batch;
     }
 
     fn on_timer(&mut self, id: ConnId, kind: TimerKind, now: SimTime, out: &mut Outbox) {
@@ -83,15 +143,15 @@ impl Stack {
             let t = self.tcb(id);
             (now.since(t.opened_at), t.timeouts, t.state, t.iss)
         };
+        // tcp_retransmit_timer counts TCPTimeouts on every firing, before tcp_write_timeout
+        // decides whether to give up (so a failed connect counts retransmissions + 1).
+        self.counters.timeouts += 1;
         // tcp_write_timeout: give up at the first firing where retransmissions >= limit or
         // elapsed >= the time budget (FreeBSD: keepinit is a timer of its own, same check).
         if timeouts >= max_retrans || elapsed >= give_up {
             self.counters.abort_on_timeout += 1; // tcp_write_err
             self.close_and_free(id, TcpState::Closed, Reason::SynRetriesExhausted, now, out);
             return;
-        }
-        if timeouts == 0 {
-            self.counters.timeouts += 1; // TCPTimeouts: first expiry of a sequence
         }
         self.counters.syn_retrans += 1;
         self.counters.retrans_segs += 1;
@@ -100,7 +160,8 @@ impl Stack {
         } else {
             (Flags::SYN_ACK, iss)
         };
-        self.send_ctl(id, flags, seq, out);
+        let seg = self.ctl_segment(id, flags, seq);
+        self.emit_retransmit(seg, out);
         let t = self.tcb_mut(id);
         t.timeouts += 1;
         t.syns_sent += 1;
@@ -110,7 +171,7 @@ impl Stack {
         if self.cfg.syn_give_up_own_timer {
             next = next.min(opened + give_up);
         }
-        self.arm(id, next, TimerKind::Retransmit, out);
+        self.arm(id, now, next, TimerKind::Retransmit, out);
     }
 
     /// Passive open: Linux `reqsk_timer_handler`, with young/old pruning.
@@ -171,7 +232,7 @@ impl Stack {
         if let Some(ms) = self.cfg.synrecv_timeout_ms {
             next = next.min(opened + SimDuration::from_ms(ms));
         }
-        self.arm(id, next, TimerKind::Retransmit, out);
+        self.arm(id, now, next, TimerKind::Retransmit, out);
     }
 
     /// Data/FIN retransmission (RFC 6298 §5.4-5.6: back off, resend the earliest unacked).
@@ -180,19 +241,18 @@ impl Stack {
         if !t.in_flight() {
             return;
         }
-        if t.timeouts >= self.cfg.data_retries {
+        let timeouts = t.timeouts;
+        self.counters.timeouts += 1; // tcp_retransmit_timer: every firing
+        if timeouts >= self.cfg.data_retries {
             self.counters.abort_on_timeout += 1;
             self.close_and_free(id, TcpState::Closed, Reason::DataRetriesExhausted, now, out);
             return;
-        }
-        if t.timeouts == 0 {
-            self.counters.timeouts += 1;
         }
         self.counters.retrans_segs += 1;
         let max = self.cfg.rto_max_ms * NS_PER_MS;
         let t = self.tcb_mut(id);
         t.timeouts += 1;
         t.rto_ns = t.rto_ns.saturating_mul(2).min(max);
-        self.send_flight(id, now, out);
+        self.send_flight(id, now, true, out);
     }
 }
