@@ -393,9 +393,9 @@ def synsim_dead_host(binary, syn_retries):
     return outcome, end, syns, {n: s["counters"][n] for n in FAILED_CONNECT_COUNTERS}
 
 
-def flood_scenario(backlog, rate, cookies):
+def flood_scenario(backlog, rate, cookies, seed=1):
     n = int(LEGIT_STOP * 10) + 1
-    return {"duration_ms": OBSERVE * 1000, "sample_interval_ms": 50, "hosts": [
+    return {"seed": seed, "duration_ms": OBSERVE * 1000, "sample_interval_ms": 50, "hosts": [
         {"name": "legit", "addrs": [legit_addr(k) for k in range(n)], "stack": {"syn_retries": 2}},
         {"name": "att", "addrs": [A_IP]},
         {"name": "b", "addrs": [B_IP], "stack": {"syncookies": "on_overflow" if cookies else "off"}}],
@@ -413,8 +413,8 @@ FLOOD_COUNTERS = ("ListenDrops", "TCPReqQFullDrop", "TCPReqQFullDoCookies", "Syn
                   "ListenOverflows")
 
 
-def synsim_flood(binary, backlog, rate, cookies):
-    s, ev, tl = synsim(binary, flood_scenario(backlog, rate, cookies))
+def synsim_flood(binary, backlog, rate, cookies, seed=1):
+    s, ev, tl = synsim(binary, flood_scenario(backlog, rate, cookies, seed))
     col = tl[0].split(",").index(f"b:80_syn_queue")
     samples = [(float(r.split(",")[0]) / 1000, int(r.split(",")[col])) for r in tl[1:]]
     synacks = [(e["t_ns"] / 1e9,) + tuple(e["dst"].split(":")) for e in ev
@@ -470,7 +470,9 @@ def synsim_cookie_overflow(binary):
         {"name": "a", "addrs": [A_IP]}, {"name": "b", "addrs": [B_IP], "stack": {"syncookies": 2}}],
         "network": {"latency_ms": 1},
         "listeners": [{"host": "b", "port": 80, "backlog": 1, "accept": {"mode": "never"}}],
-        "clients": [{"name": "c", "host": "a", "target": B_IP + ":80",
+        # No close: the kernel side sends one raw ACK per cookie, and a FIN would carry the
+        # same cookie a second time.
+        "clients": [{"name": "c", "host": "a", "target": B_IP + ":80", "close": False,
                      "arrivals": {"kind": "times", "times_ms": [0, 0.1, 0.2]}}]}
     s, _, _ = synsim(binary, scn)
     return {n: s["counters"][n] for n in ("SyncookiesSent", "SyncookiesRecv", "ListenOverflows")}
@@ -498,8 +500,9 @@ def synsim_proven(binary):
         {"name": "b", "addrs": [B_IP], "stack": {"syncookies": "off", "max_syn_backlog": 64}}],
         "network": {"latency_ms": 0.05},
         "listeners": [{"host": "b", "port": 80, "backlog": 128}],
-        # synsim has no RST close; its rule marks a source proven on handshake completion, so
-        # a connection left open stands for one that ended without a clean close.
+        # synsim has no RST close. A source is proven only once a connection with it closed
+        # cleanly (tcp_update_metrics), so a connection left open stands for one that ended
+        # in RST: neither writes tcp_metrics.
         "clients": [{"name": "clean", "host": "a", "addr": clean, "target": B_IP + ":80",
                      "arrivals": {"kind": "times", "times_ms": [0, 1000]}},
                     {"name": "reset", "host": "a", "addr": reset, "target": B_IP + ":80",
@@ -748,15 +751,22 @@ def exp_flood(args, rows):
         for run in range(args.runs):
             ks.append(kernel_flood(b, r, c, run))
             print(f"# kernel {tag} run {run + 1}: {json.dumps(ks[-1])}", flush=True)
-        s = synsim_flood(args.synsim, b, r, c)
-        print(f"# synsim {tag}: {json.dumps(s)}", flush=True)
+        # synsim's run-to-run spread: one run per seed (each host's jiffies phase, the
+        # flood's and clients' streams all follow the seed).
+        ss = []
+        for seed in range(1, args.synsim_seeds + 1):
+            ss.append(synsim_flood(args.synsim, b, r, c, seed))
+            print(f"# synsim {tag} seed {seed}: {json.dumps(ss[-1])}", flush=True)
         for label, key in FLOOD_FIGURES:
-            rows.append((f"{tag}: {label}", spread([k[key] for k in ks]), s[key]))
+            rows.append((f"{tag}: {label}", spread([k[key] for k in ks]),
+                         spread([x[key] for x in ss])))
         for part in ("2", "3", "4", "5+"):
             rows.append((f"{tag}: requests with {part} SYN-ACKs (%)",
-                         spread([k["split_pct"][part] for k in ks]), s["split_pct"][part]))
+                         spread([k["split_pct"][part] for k in ks]),
+                         spread([x["split_pct"][part] for x in ss])))
         for n in FLOOD_COUNTERS:
-            rows.append((f"{tag}: {n}", spread([k["counters"][n] for k in ks]), s["counters"][n]))
+            rows.append((f"{tag}: {n}", spread([k["counters"][n] for k in ks]),
+                         spread([x["counters"][n] for x in ss])))
 
 
 def exp_counters(args, rows):
@@ -790,7 +800,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--synsim", default="target/release/simulate")
     ap.add_argument("--only", choices=sorted(EXPERIMENTS), action="append")
-    ap.add_argument("--runs", type=int, default=2)
+    ap.add_argument("--runs", type=int, default=2, help="kernel runs per experiment")
+    ap.add_argument("--synsim-seeds", type=int, default=3,
+                    help="synsim runs (seeds 1..N) per flood experiment")
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("needs root (network namespaces, raw sockets)")
