@@ -242,7 +242,7 @@ fn likely_mistakes_are_warned_about() {
     assert!(warnings(&common::load("handshake")).is_empty());
 
     // Backlog 2048 = max_syn_backlog with cookies off: the quarter rule bites, and one
-    // client address is proven after its first connection.
+    // client address is proven after its first cleanly closed connection.
     let big = ["listeners[0].backlog=2048", "attackers[0].rate_per_s=5000"];
     let w = warnings(&load_set("syn_flood", &big));
     assert!(w.iter().any(|w| w.contains("proven peer")), "{w:?}");

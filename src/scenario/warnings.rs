@@ -52,8 +52,8 @@ fn unserved_targets(scn: &Scenario, v: &mut Vec<String>) {
 
 /// Linux `tcp_conn_request`, with cookies off, keeps the last quarter of the SYN queue for
 /// peers with a cached RTT (`tcp_peer_is_proven`). Legitimate clients sending from one
-/// address are proven after their first connection and pass a flood that stops every other
-/// new source: the result is optimistic for a real population of clients.
+/// address are proven once their first connection closed cleanly, and pass a flood that stops
+/// every other new source: the result is optimistic for a real population of clients.
 fn single_proven_source(scn: &Scenario, v: &mut Vec<String>) {
     if scn.attackers.is_empty() || scn.clients.is_empty() {
         return;
@@ -86,7 +86,7 @@ fn single_proven_source(scn: &Scenario, v: &mut Vec<String>) {
     if quarter && flooded {
         let ip = sources.first().expect("one source");
         v.push(format!(
-            "every legitimate client sends from {ip}: after its first connection that address is a proven peer and passes the quarter rule (cookies off), which drops SYNs from unproven sources once the SYN queue is three-quarters full; the flood's effect on a population of clients is understated; give clients an address pool (clients[].addrs)"
+            "every legitimate client sends from {ip}: after its first cleanly closed connection that address is a proven peer and passes the quarter rule (cookies off), which drops SYNs from unproven sources once the SYN queue is three-quarters full; the flood's effect on a population of clients is understated; give clients an address pool (clients[].addrs)"
         ));
     }
 }
