@@ -710,3 +710,20 @@ fn linux_only_a_cleanly_closed_peer_is_proven() {
     assert_eq!(second(1).0, Outcome::TimedOut);
     assert!(log.rec.drops()["quarter_rule"] >= 3);
 }
+
+// ------------------------------------------------------------------ Linux 5.x LTS
+
+/// linux5: the SYN RTO doubles from the first timeout (no `tcp_syn_linear_timeouts` before
+/// 6.5), and the SYN queue holds exactly `backlog` requests (`qlen >= backlog` is full before
+/// commit 3479c7549fb1); the accept queue still holds backlog+1.
+#[test]
+fn linux5_classic_syn_schedule_and_a_syn_queue_of_backlog() {
+    let (t, end) = dead_host_schedule("linux5", json!({}));
+    assert_eq!(t, s(&[0, 1, 3, 7, 15, 31, 63]));
+    assert_eq!(end, 127 * NS_PER_S);
+    for backlog in [16, 128] {
+        let (peak, cap, c) = flood_peak("linux5", json!({"syncookies": "off"}), backlog);
+        assert_eq!((peak, cap), (backlog, backlog), "backlog {backlog}");
+        assert!(c.req_q_full_drop > 0);
+    }
+}

@@ -103,7 +103,12 @@ fn scn_gen() -> impl Strategy<Value = ScnGen> {
                 any::<u64>(),
                 Just(duration_ms),
                 prop_oneof![Just(100.0), 7.5f64..1000.0],
-                prop_oneof![Just("linux"), Just("freebsd"), Just("rfc9293")],
+                prop_oneof![
+                    Just("linux"),
+                    Just("linux5"),
+                    Just("freebsd"),
+                    Just("rfc9293")
+                ],
                 prop_oneof![Just("off"), Just("on_overflow"), Just("always")],
                 1u64..64,
             ),

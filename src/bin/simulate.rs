@@ -68,7 +68,7 @@ struct Cli {
     /// Print engine statistics: events, events/s, simulated seconds per wall second, peak memory.
     #[arg(long)]
     stats: bool,
-    /// Print the effective knob values of a stack profile (linux, freebsd, rfc9293) and exit.
+    /// Print the effective knob values of a stack profile (linux, linux5, freebsd, rfc9293) and exit.
     #[arg(long, value_name = "PROFILE")]
     explain_profile: Option<String>,
     /// Print nothing but errors.
@@ -353,8 +353,11 @@ fn select_runs(a: &SweepArgs, runs: usize) -> Result<synsim::sweep::Select, Fail
 }
 
 fn explain_profile(out: &mut impl Write, p: &str) -> Result<(), Fail> {
-    let profile = Profile::parse(p)
-        .ok_or_else(|| Fail::Error(format!("unknown profile {p:?} (linux, freebsd, rfc9293)")))?;
+    let profile = Profile::parse(p).ok_or_else(|| {
+        Fail::Error(format!(
+            "unknown profile {p:?} (linux, linux5, freebsd, rfc9293)"
+        ))
+    })?;
     let v = serde_json::to_value(profile.config()).expect("config serialises");
     writeln!(
         out,

@@ -14,6 +14,9 @@ pub enum Profile {
     /// Linux 6.x defaults (as measured on 6.18).
     #[default]
     Linux,
+    /// The Linux 5.x LTS generation (5.4 to 5.15, as the common SYN-flood lab VMs run it):
+    /// see [`StackConfig::linux5`] for every difference.
+    Linux5,
     /// FreeBSD 14 defaults (tcp_syncache.c, tcp_timer.c).
     Freebsd,
     /// The plain reference behaviour of RFC 9293 + RFC 6298, no defences.
@@ -21,11 +24,17 @@ pub enum Profile {
 }
 
 impl Profile {
-    pub const ALL: [Profile; 3] = [Profile::Linux, Profile::Freebsd, Profile::Rfc9293];
+    pub const ALL: [Profile; 4] = [
+        Profile::Linux,
+        Profile::Linux5,
+        Profile::Freebsd,
+        Profile::Rfc9293,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Profile::Linux => "linux",
+            Profile::Linux5 => "linux5",
             Profile::Freebsd => "freebsd",
             Profile::Rfc9293 => "rfc9293",
         }
@@ -39,6 +48,7 @@ impl Profile {
     pub fn config(self) -> StackConfig {
         match self {
             Profile::Linux => StackConfig::linux(),
+            Profile::Linux5 => StackConfig::linux5(),
             Profile::Freebsd => StackConfig::freebsd(),
             Profile::Rfc9293 => StackConfig::rfc9293(),
         }
@@ -244,6 +254,33 @@ impl StackConfig {
             // CONFIG_HZ=250 in /proc/config.gz of the 6.18 kernel this profile is measured on
             // (also the default of most distributions' x86-64 kernels).
             timer_hz: 250,
+        }
+    }
+
+    /// The Linux 5.x LTS generation (5.4 to 5.15 as released before January 2025). Two rules
+    /// of the linux profile came later; everything else is the same code in 5.x:
+    /// - No linear SYN timeouts: `tcp_syn_linear_timeouts` arrived in 6.5 (commit ccce324dabfe,
+    ///   "tcp: make the first N SYN RTO backoffs linear"). The SYN RTO doubles from the first
+    ///   timeout: SYNs at 0, 1, 3, 7, 15, 31, 63 s, ETIMEDOUT at 127 s.
+    /// - The SYN queue holds `backlog` requests, not backlog+1: `inet_csk_reqsk_queue_is_full`
+    ///   compared `qlen >= sk_max_ack_backlog` until commit 3479c7549fb1 ("tcp/dccp: allow a
+    ///   connection when sk_max_ack_backlog is zero", January 2025), which also went to the
+    ///   5.15 stable series in its update reviewed on 2025-01-21. A 5.15 kernel built after that
+    ///   holds backlog+1, as the linux profile does.
+    ///
+    /// Unchanged from 5.x to 6.18, so taken from the linux profile: the accept queue's
+    /// backlog+1 (`sk_acceptq_is_full` compares with `>` in every version, see commit
+    /// 64a146513f8f); the SYN drop on a full accept queue, the quarter rule's form and
+    /// `tcp_peer_is_proven` in `tcp_conn_request` (the same expression since 3.x, wrapped in
+    /// `READ_ONCE` in 2022); young/old pruning in `reqsk_timer_handler`; `somaxconn` 4096
+    /// (since 5.4); the timer wheel (since 4.8) at `CONFIG_HZ` 250, the x86-64 default of the
+    /// distributions' 5.x kernels. Not checked against a 5.x kernel: where TCPTimeouts is counted
+    /// in `tcp_retransmit_timer` is assumed to be as in 6.18.
+    pub fn linux5() -> StackConfig {
+        StackConfig {
+            syn_linear_timeouts: 0,
+            syn_queue_rule: QueueRule::Backlog,
+            ..StackConfig::linux()
         }
     }
 
@@ -559,6 +596,17 @@ mod tests {
         let (sends, give_up) = schedule(&cfg);
         assert_eq!(sends, [0, 1000, 3000, 7000, 15000, 31000, 63000]);
         assert_eq!(give_up, 127_000);
+    }
+
+    #[test]
+    fn linux5_doubles_from_the_first_timeout_and_holds_backlog_requests() {
+        let c = StackConfig::linux5();
+        let (sends, give_up) = schedule(&c);
+        assert_eq!(sends, [0, 1000, 3000, 7000, 15000, 31000, 63000]);
+        assert_eq!(give_up, 127_000);
+        assert_eq!(c.syn_queue_rule.capacity(128), 128);
+        assert_eq!(c.accept_queue_rule.capacity(128), 129);
+        assert_eq!(c.timer_hz, 250);
     }
 
     #[test]

@@ -47,7 +47,7 @@ impl Validator<'_> {
                 self.err(
                     &at(&p, "profile"),
                     format!(
-                        "unknown profile {} (linux, freebsd, rfc9293)",
+                        "unknown profile {} (linux, linux5, freebsd, rfc9293)",
                         shown(&h.profile)
                     ),
                 )
