@@ -789,8 +789,84 @@ def exp_counters(args, rows):
                      spread([k[who][0] for k in ks]), s.get(who)))
 
 
+ICMP_CONNECT = r"""
+import socket, time, select, errno, sys, json
+mode, dst = sys.argv[1], sys.argv[2]
+s = socket.socket()
+t0 = time.monotonic()
+if mode == "blocking":
+    try:
+        s.connect((dst, 80)); e = 0
+    except OSError as x:
+        e = x.errno
+else:
+    s.setblocking(False)
+    s.connect_ex((dst, 80))
+    p = select.poll(); p.register(s, select.POLLOUT | select.POLLERR)
+    p.poll(30000)
+    e = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+print(json.dumps({"errno": errno.errorcode.get(e, str(e)), "t": round(time.monotonic() - t0, 3)}))
+"""
+
+# The router's answer for each destination prefix: route types on ssb (forwarding on), each of
+# which the kernel answers with one ICMP code (ip_error: EHOSTUNREACH -> host unreachable,
+# EACCES -> administratively prohibited; a `throw` route leaves no route: net unreachable).
+ICMP_ROUTES = {"host_unreachable": ("unreachable", "10.99.1.0/24", "10.99.1.1"),
+               "admin_prohibited": ("prohibit", "10.99.13.0/24", "10.99.13.1"),
+               "net_unreachable": ("throw", "10.99.0.0/24", "10.99.0.1")}
+ICMP_COUNTERS = {"LockDroppedIcmps": "TcpExtLockDroppedIcmps", "AttemptFails": "TcpAttemptFails",
+                 "TCPSynRetrans": "TcpExtTCPSynRetrans", "OutSegs": "TcpOutSegs"}
+
+
+def kernel_icmp(code, mode):
+    """One connect from ssa through ssb to a destination ssb answers with ICMP `code`."""
+    dst = ICMP_ROUTES[code][2]
+    before = nstat(A)
+    out = json.loads(sh(sys.executable, "-c", ICMP_CONNECT, mode, dst, ns=A))
+    after = nstat(A)
+    out["counters"] = {n: after.get(k, 0) - before.get(k, 0) for n, k in ICMP_COUNTERS.items()}
+    time.sleep(6)  # the router's per-destination ICMP budget (1/s, burst 6) refills
+    return out
+
+
+def synsim_icmp(binary, code, mode):
+    # 1 us one way stands for the veth pair, where the router's answer is processed inside the
+    # call that sent the SYN.
+    scn = {"duration_ms": 20000, "hosts": [
+        {"name": "a", "addrs": [A_IP], "stack": {"syn_retries": 2}}],
+        "network": {"latency_ms": 0.001, "icmp_unreachable": True, "icmp_code": code},
+        "clients": [{"name": "c", "host": "a", "target": ICMP_ROUTES[code][2] + ":80",
+                     "connect_mode": mode, "arrivals": {"kind": "times", "times_ms": [0]}}]}
+    s, ev, _ = synsim(binary, scn)
+    o = [e for e in ev if e["event"] == "outcome"][0]
+    return {"errno": o.get("error"), "t": round((o["t_ns"] - o["start_ns"]) / 1e9, 3),
+            "counters": {n: s["counters"].get(n, 0) for n in ICMP_COUNTERS}}
+
+
+def exp_icmp(args, rows):
+    sysctl(A, "net.ipv4.tcp_syn_retries", 2)
+    sysctl(B, "net.ipv4.ip_forward", 1)
+    sh("ip", "route", "add", "10.99.0.0/16", "via", B_IP, ns=A)
+    for kind, prefix, _ in ICMP_ROUTES.values():
+        sh("ip", "route", "add", kind, prefix, ns=B)
+    try:
+        for code in ICMP_ROUTES:
+            for mode in ("blocking", "nonblocking"):
+                ks = [kernel_icmp(code, mode) for _ in range(args.runs)]
+                s = synsim_icmp(args.synsim, code, mode)
+                tag = f"ICMP {code}, {mode} connect"
+                rows.append((f"{tag}: error", spread([k["errno"] for k in ks]), s["errno"]))
+                rows.append((f"{tag}: fails after (s)", spread([k["t"] for k in ks]), s["t"]))
+                for n in ICMP_COUNTERS:
+                    rows.append((f"{tag}: {n}", spread([k["counters"][n] for k in ks]),
+                                 s["counters"][n]))
+    finally:
+        sysctl(B, "net.ipv4.ip_forward", 0)
+        sysctl(A, "net.ipv4.tcp_syn_retries", 6)
+
+
 EXPERIMENTS = {"plateau": exp_plateau, "dead_host": exp_dead_host, "synack": exp_synack,
-               "flood": exp_flood, "counters": exp_counters}
+               "flood": exp_flood, "counters": exp_counters, "icmp": exp_icmp}
 
 
 def main():

@@ -203,9 +203,15 @@ impl Segment {
 /// ICMP destination-unreachable codes synsim models.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IcmpCode {
+    /// Code 0.
     NetUnreachable,
+    /// Code 1.
     HostUnreachable,
+    /// Code 3.
     PortUnreachable,
+    /// Code 13, communication administratively prohibited (a filtering router; Linux sends it
+    /// for a `prohibit` route).
+    AdminProhibited,
 }
 
 impl IcmpCode {
@@ -214,6 +220,27 @@ impl IcmpCode {
             IcmpCode::NetUnreachable => "net-unreachable",
             IcmpCode::HostUnreachable => "host-unreachable",
             IcmpCode::PortUnreachable => "port-unreachable",
+            IcmpCode::AdminProhibited => "admin-prohibited",
+        }
+    }
+
+    /// The ICMP code number (RFC 792, RFC 1812 §5.2.7.1).
+    pub fn number(self) -> u8 {
+        match self {
+            IcmpCode::NetUnreachable => 0,
+            IcmpCode::HostUnreachable => 1,
+            IcmpCode::PortUnreachable => 3,
+            IcmpCode::AdminProhibited => 13,
+        }
+    }
+
+    /// The error a socket reports for it (Linux `icmp_err_convert`: net 0 ENETUNREACH, host 1
+    /// EHOSTUNREACH, port 3 ECONNREFUSED, filtered 13 EHOSTUNREACH).
+    pub fn errno(self) -> &'static str {
+        match self {
+            IcmpCode::NetUnreachable => "ENETUNREACH",
+            IcmpCode::HostUnreachable | IcmpCode::AdminProhibited => "EHOSTUNREACH",
+            IcmpCode::PortUnreachable => "ECONNREFUSED",
         }
     }
 }

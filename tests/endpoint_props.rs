@@ -485,6 +485,8 @@ impl World {
                         send_delay: SimDuration::ZERO,
                         expect_reply: send.len() as u8,
                         close,
+                        // Both connect() styles, alternating.
+                        nonblocking: attempt % 2 == 1,
                     },
                 };
                 self.attempts.push(AttemptRec {

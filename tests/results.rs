@@ -104,7 +104,9 @@ fn attempts_csv_has_a_row_per_attempt_matching_the_summary() {
     assert_eq!(s["attempts_csv"]["rows_left_out"], 0);
     let text = fs::read_to_string(dir.join("attempts.csv")).unwrap();
     assert!(
-        text.starts_with("client,attempt,phase,start_ms,outcome,end_ms,connect_ms,syns_sent\n")
+        text.starts_with(
+            "client,attempt,phase,start_ms,outcome,end_ms,connect_ms,syns_sent,error\n"
+        )
     );
     let mut by_outcome = BTreeMap::<String, u64>::new();
     for r in &rows {

@@ -149,6 +149,7 @@ fn app(send: &[u8], close: bool) -> Attempt {
             send_delay: SimDuration::ZERO,
             expect_reply: send.len() as u8,
             close,
+            nonblocking: false,
         },
     }
 }

@@ -114,6 +114,8 @@ pub struct IcmpSpec {
     /// Tokens: one ICMP per `interval`, bursts up to `burst` (Linux: 1 per second, burst 5).
     pub interval: SimDuration,
     pub burst: u32,
+    /// The destination-unreachable code it answers with.
+    pub code: IcmpCode,
 }
 
 /// What happens to a packet handed to the network.
@@ -276,7 +278,7 @@ impl Network {
         Some(IcmpReply {
             packet: Packet {
                 seg: pkt.seg,
-                icmp: Some(IcmpCode::HostUnreachable),
+                icmp: Some(spec.code),
             },
             to: back_to,
             at: now + latency,

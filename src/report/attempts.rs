@@ -27,10 +27,10 @@ use crate::time::SimTime;
 /// Rows `attempts.csv` holds at most by default.
 pub const DEFAULT_MAX_ATTEMPT_ROWS: u64 = 1_000_000;
 
-/// Bytes of a row, at least (for the output budget): `c,0,none,0.000,aborted,0.000,,0\n`.
+/// Bytes of a row, at least (for the output budget): `c,0,none,0.000,aborted,0.000,,0,\n`.
 pub const MIN_ROW_BYTES: u64 = 32;
 
-const HEADER: [&str; 8] = [
+const HEADER: [&str; 9] = [
     "client",
     "attempt",
     "phase",
@@ -39,6 +39,7 @@ const HEADER: [&str; 8] = [
     "end_ms",
     "connect_ms",
     "syns_sent",
+    "error",
 ];
 
 /// Streams `attempts.csv` (see the module doc).
@@ -92,7 +93,7 @@ impl<W: Write> AttemptsWriter<W> {
         client: u32,
         attempt: u64,
         started: SimTime,
-        outcome: &str,
+        (outcome, error): (&str, &str),
         ended: Option<SimTime>,
         connected: Option<SimTime>,
         syns_sent: u32,
@@ -115,6 +116,7 @@ impl<W: Write> AttemptsWriter<W> {
             self.opt_ms(ended.map(SimTime::as_ns))?;
             self.opt_ms(connected.map(|c| c.since(started).as_ns()))?;
             self.num(syns_sent)?;
+            self.w.write_field(error)?;
             self.w.write_record(None::<&[u8]>)
         })();
         self.error = r.err().map(std::io::Error::from);
@@ -127,7 +129,7 @@ impl<W: Write> AttemptsWriter<W> {
                 p.client,
                 p.attempt,
                 p.started,
-                "unfinished",
+                ("unfinished", ""),
                 None,
                 None,
                 p.syns_sent,
@@ -149,7 +151,7 @@ impl<W: Write> Observer for AttemptsWriter<W> {
             o.client,
             o.attempt,
             o.started,
-            o.outcome.name(),
+            (o.outcome.name(), o.error.unwrap_or("")),
             Some(o.ended),
             o.connected,
             o.syns_sent,

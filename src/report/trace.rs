@@ -77,6 +77,8 @@ struct OutcomeLine<'a> {
     syns_sent: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     connected_ns: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'static str>,
 }
 
 /// A host crashed or restarted.
@@ -193,6 +195,7 @@ impl<W: Write> Observer for TraceWriter<W> {
             start_ns: o.started.as_ns(),
             syns_sent: o.syns_sent,
             connected_ns: o.connected.map(|c| c.as_ns()),
+            error: o.error,
         };
         Self::write_line(&mut self.line, &mut self.w, &mut self.error, &line);
         self.lines += 1;

@@ -133,6 +133,19 @@ pub struct RawNetwork {
     pub icmp_interval_ms: f64,
     #[serde(default = "default_icmp_burst")]
     pub icmp_burst: u32,
+    /// The code it answers with: `host_unreachable` (1, default), `net_unreachable` (0) or
+    /// `admin_prohibited` (13).
+    #[serde(default)]
+    pub icmp_code: RawIcmpCode,
+}
+
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RawIcmpCode {
+    NetUnreachable,
+    #[default]
+    HostUnreachable,
+    AdminProhibited,
 }
 
 fn default_latency() -> f64 {
@@ -150,6 +163,7 @@ impl Default for RawNetwork {
             icmp_unreachable: false,
             icmp_interval_ms: default_icmp_interval(),
             icmp_burst: default_icmp_burst(),
+            icmp_code: RawIcmpCode::HostUnreachable,
         }
     }
 }
@@ -272,6 +286,9 @@ pub struct RawClient {
     /// Close the connection once the exchange is over.
     #[serde(default = "default_true")]
     pub close: bool,
+    /// `blocking` (default) or `nonblocking` connect().
+    #[serde(default)]
+    pub connect_mode: crate::spec::ConnectMode,
 }
 
 /// A client's source addresses.

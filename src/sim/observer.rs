@@ -64,6 +64,10 @@ pub struct OutcomeRecord {
     pub syns_sent: u32,
     /// The attempt's connection (`None` if it never got one: no free port, host down).
     pub conn: Option<ConnRef>,
+    /// The errno the application saw (`ETIMEDOUT`, `ECONNREFUSED`, `EHOSTUNREACH`,
+    /// `ENETUNREACH`, `ECONNRESET`, `EADDRNOTAVAIL`); `None` when it succeeded or its host went
+    /// down.
+    pub error: Option<&'static str>,
 }
 
 /// An attempt still in progress when the run ended (no outcome was recorded for it).

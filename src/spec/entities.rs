@@ -89,6 +89,18 @@ pub struct ClientSpec {
     pub send_delay: SimDuration,
     pub expect_reply: bool,
     pub close: bool,
+    pub connect_mode: ConnectMode,
+}
+
+/// How the client's program calls `connect()`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectMode {
+    /// A blocking `connect()`: returns when the connection is established or fails hard.
+    #[default]
+    Blocking,
+    /// `O_NONBLOCK`, then `poll()` and `getsockopt(SO_ERROR)`, which also reports soft errors.
+    Nonblocking,
 }
 
 /// Where an attacker's SYNs claim to come from.

@@ -9,8 +9,8 @@ mod entities;
 
 pub use arrivals::Arrivals;
 pub use entities::{
-    AcceptPolicy, AddrPool, AttackerSpec, ClientSpec, HostSpec, ListenerSpec, PoolDraw, ServerApp,
-    Spoof,
+    AcceptPolicy, AddrPool, AttackerSpec, ClientSpec, ConnectMode, HostSpec, ListenerSpec,
+    PoolDraw, ServerApp, Spoof,
 };
 
 use crate::net::{DropRule, HostId, IcmpSpec, PathSpec};

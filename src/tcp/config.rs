@@ -145,6 +145,14 @@ pub struct StackConfig {
     pub icmp_abort_min_retransmits: u32,
     /// ...and only if an earlier ICMP error was already recorded (FreeBSD `t_softerror`).
     pub icmp_abort_needs_prior_error: bool,
+    /// How long after `connect()` sends its SYN the call still holds the socket (Linux
+    /// `lock_sock` in `inet_stream_connect`, released when it goes to sleep). An ICMP error for
+    /// the connection that arrives sooner finds the socket owned by the user: `tcp_v4_err`
+    /// counts LockDroppedIcmps and records a soft error instead of aborting. Only a path whose
+    /// round trip to the ICMP source is this short sees it: on veth pairs and loopback the
+    /// router's answer is processed inside the sending call. An estimate, not a measurement:
+    /// the kernel's window is CPU time, not a timer. 0 = never.
+    pub connect_lock_window_us: u64,
     /// Lowest ephemeral port (Linux `ip_local_port_range` 32768).
     pub ephemeral_port_min: u16,
     /// Highest ephemeral port (Linux 60999).
@@ -227,6 +235,7 @@ impl StackConfig {
             syn_give_up_own_timer: false,
             icmp_abort_min_retransmits: 0,
             icmp_abort_needs_prior_error: false,
+            connect_lock_window_us: 20,
             ephemeral_port_min: 32768,
             ephemeral_port_max: 60999,
             somaxconn: 4096,
@@ -299,6 +308,8 @@ impl StackConfig {
             syn_give_up_own_timer: true,
             icmp_abort_min_retransmits: 3,
             icmp_abort_needs_prior_error: true,
+            // Not modelled for FreeBSD (the inpcb lock is held briefly in tcp_connect).
+            connect_lock_window_us: 0,
             ephemeral_port_min: 10000,
             ephemeral_port_max: 65535,
             somaxconn: 128,
@@ -349,6 +360,7 @@ impl StackConfig {
             syn_give_up_own_timer: true,
             icmp_abort_min_retransmits: 0,
             icmp_abort_needs_prior_error: false,
+            connect_lock_window_us: 0,
             ephemeral_port_min: 49152,
             ephemeral_port_max: 65535,
             somaxconn: u32::MAX,
@@ -535,6 +547,7 @@ impl StackConfig {
             ("msl_ms", self.msl_ms),
             ("fin_wait2_timeout_ms", self.fin_wait2_timeout_ms),
             ("invalid_ratelimit_ms", self.invalid_ratelimit_ms),
+            ("connect_lock_window_us", self.connect_lock_window_us / 1000),
         ] {
             if ms > 1 << 40 {
                 return Err((field, format!("{ms} ms is above the supported 2^40 ms")));

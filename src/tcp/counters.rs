@@ -56,4 +56,5 @@ counters! {
     syncache_cache_overflow => "SyncacheCacheOverflow",
     syn_queue_recycled => "SynQueueRecycled",
     in_errs_icmp => "InIcmpErrors",
+    lock_dropped_icmps => "LockDroppedIcmps",
 }

@@ -101,6 +101,9 @@ pub enum Reason {
     RstReceived,
     SynInWindow,
     IcmpUnreachable,
+    /// An ICMP error that reached a connecting socket while `connect()` held it: a soft error
+    /// (tcp_v4_err, `sock_owned_by_user`).
+    IcmpWhileConnecting,
     SynRetriesExhausted,
     SynackRetriesExhausted,
     SynrecvTimeout,
@@ -152,6 +155,7 @@ impl Reason {
             RstReceived => "rst_received",
             SynInWindow => "syn_in_window",
             IcmpUnreachable => "icmp_unreachable",
+            IcmpWhileConnecting => "icmp_while_connecting",
             SynRetriesExhausted => "syn_retries_exhausted",
             SynackRetriesExhausted => "synack_retries_exhausted",
             SynrecvTimeout => "synrecv_timeout",
@@ -183,6 +187,7 @@ impl Reason {
             AcceptQueueFullAbort => "ListenOverflows",
             NoSocket | BadAck => "OutRsts",
             SynRetriesExhausted | DataRetriesExhausted => "TCPAbortOnTimeout",
+            IcmpWhileConnecting => "LockDroppedIcmps",
             SynackRetriesExhausted | SynrecvTimeout => "TCPTimeouts",
             _ => return None,
         })
@@ -238,8 +243,18 @@ pub enum SocketEvent {
     Readable,
     /// The peer's FIN arrived (recv() would return 0).
     PeerClosed,
+    /// An ICMP error reached a connecting socket while `connect()` still held it: recorded as
+    /// a soft error (`sk_err_soft`), the connection goes on. A non-blocking application sees it
+    /// through `poll()` and `SO_ERROR`; a blocking `connect()` does not wake for it.
+    SoftError { icmp: crate::wire::IcmpCode },
     /// The connection is gone (CLOSED), and the rule that ended it.
-    Closed { reason: Reason, syns_sent: u32 },
+    Closed {
+        reason: Reason,
+        syns_sent: u32,
+        /// The ICMP error the socket last recorded (the one that aborted it, or a soft error
+        /// reported when it times out: Linux `tcp_write_err` reports `sk_err_soft`).
+        icmp: Option<crate::wire::IcmpCode>,
+    },
 }
 
 /// Where a [`Stack`] puts everything it wants done or known. Reused across calls: the engine

@@ -608,9 +608,12 @@ impl Stack {
             return;
         };
         let t = self.tcb(id);
-        let hard = matches!(code, IcmpCode::NetUnreachable | IcmpCode::HostUnreachable);
+        let hard = matches!(
+            code,
+            IcmpCode::NetUnreachable | IcmpCode::HostUnreachable | IcmpCode::AdminProhibited
+        );
         let enough = t.timeouts >= self.cfg.icmp_abort_min_retransmits
-            && (!self.cfg.icmp_abort_needs_prior_error || t.soft_error);
+            && (!self.cfg.icmp_abort_needs_prior_error || t.soft_error.is_some());
         if t.is_request {
             // tcp_req_err: the quoted SEQ must be the request's ISN.
             if quoted.seq != t.iss {
@@ -618,6 +621,7 @@ impl Stack {
                 return;
             }
             if hard && enough {
+                self.tcb_mut(id).soft_error = Some(code);
                 return self.close_and_free(
                     id,
                     TcpState::Listen,
@@ -626,27 +630,31 @@ impl Stack {
                     out,
                 );
             }
-            self.tcb_mut(id).soft_error = true;
+            self.tcb_mut(id).soft_error = Some(code);
         } else if matches!(t.state, TcpState::SynSent | TcpState::SynReceived) {
             if quoted.seq != t.iss {
                 self.counters.out_of_window_icmps += 1;
                 return;
             }
-            // tcp_v4_err: in SYN-SENT an unreachable is fatal (Linux at once; FreeBSD
-            // tcp_notify only after 3 retransmissions and a second error).
-            if enough {
-                return self.close_and_free(
-                    id,
-                    TcpState::Closed,
-                    Reason::IcmpUnreachable,
-                    now,
-                    out,
-                );
+            // tcp_v4_err: while connect() still holds the socket (sock_owned_by_user) the
+            // error is only recorded (sk_err_soft) and counted as LockDroppedIcmps.
+            let window = SimDuration(self.cfg.connect_lock_window_us.saturating_mul(1000));
+            if t.user && t.timeouts == 0 && now.since(t.opened_at) <= window && window.0 > 0 {
+                self.counters.lock_dropped_icmps += 1;
+                self.tcb_mut(id).soft_error = Some(code);
+                self.socket_event(id, SocketEvent::SoftError { icmp: code }, out);
+                let seg = quoted;
+                return self.discard(seg, Reason::IcmpWhileConnecting, out);
             }
-            self.tcb_mut(id).soft_error = true;
+            // Otherwise an unreachable is fatal in SYN-SENT (Linux at once; FreeBSD
+            // tcp_notify only after 3 retransmissions and a second error).
+            self.tcb_mut(id).soft_error = Some(code);
+            if enough {
+                self.close_and_free(id, TcpState::Closed, Reason::IcmpUnreachable, now, out);
+            }
         } else {
             // Established: a soft error, ignored.
-            self.tcb_mut(id).soft_error = true;
+            self.tcb_mut(id).soft_error = Some(code);
         }
     }
 }

@@ -63,8 +63,9 @@ pub struct Tcb {
     pub(crate) srtt_ns: u64,
     pub(crate) rttvar_ns: u64,
     pub(crate) rto_ns: u64,
-    /// A soft ICMP error has been seen (FreeBSD `t_softerror`).
-    pub(crate) soft_error: bool,
+    /// The last ICMP error seen that did not abort the connection (Linux `sk_err_soft`,
+    /// FreeBSD `t_softerror`): reported if the connect then times out.
+    pub(crate) soft_error: Option<crate::wire::IcmpCode>,
     /// When an ACK last answered an out-of-window segment (Linux `last_oow_ack_time`).
     pub(crate) last_oow_ack: Option<SimTime>,
 
@@ -105,7 +106,7 @@ impl Tcb {
             srtt_ns: 0,
             rttvar_ns: 0,
             rto_ns: 0,
-            soft_error: false,
+            soft_error: None,
             last_oow_ack: None,
             timer: None,
             wake_at: None,

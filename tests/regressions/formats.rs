@@ -89,6 +89,7 @@ fn every_trace_line_is_json_whatever_the_names() {
                 connected: Some(t),
                 syns_sent: 1,
                 conn: Some(conn),
+                error: None,
             },
         );
     }

@@ -177,6 +177,7 @@ impl Validator<'_> {
             send_delay: self.ms(&at(cp, "send_delay_ms"), c.send_delay_ms)?,
             expect_reply: c.expect_reply,
             close: c.close,
+            connect_mode: c.connect_mode,
         })
     }
 

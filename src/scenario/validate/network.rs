@@ -2,11 +2,11 @@
 
 use super::{HostIndex, Validator, at, k, shown};
 use crate::net::{DropRule, IcmpSpec, LossModel, PathSpec};
-use crate::scenario::raw::{RawDropRule, RawLoss, RawNetwork, RawPath};
+use crate::scenario::raw::{RawDropRule, RawIcmpCode, RawLoss, RawNetwork, RawPath};
 use crate::scenario::{ScenarioError, Seg};
 use crate::spec::NetworkSpec;
 use crate::time::SimTime;
-use crate::wire::Flags;
+use crate::wire::{Flags, IcmpCode};
 
 impl Validator<'_> {
     pub(super) fn network(
@@ -38,6 +38,11 @@ impl Validator<'_> {
             Some(IcmpSpec {
                 interval,
                 burst: n.icmp_burst,
+                code: match n.icmp_code {
+                    RawIcmpCode::NetUnreachable => IcmpCode::NetUnreachable,
+                    RawIcmpCode::HostUnreachable => IcmpCode::HostUnreachable,
+                    RawIcmpCode::AdminProhibited => IcmpCode::AdminProhibited,
+                },
             })
         } else {
             None

@@ -8,10 +8,10 @@ use crate::net::{AddrTable, HostId, offset_addr};
 use crate::rng::{RngStreams, StreamRng};
 use crate::sim::traffic::ArrivalProcess;
 use crate::sim::{ConnRef, OutcomeRecord, PendingAttempt};
-use crate::spec::{AddrPool, PoolDraw, Scenario};
+use crate::spec::{AddrPool, ConnectMode, PoolDraw, Scenario};
 use crate::tcp::{ConnId, Outbox, Reason, SocketEvent, Stack};
 use crate::time::{SimDuration, SimTime};
-use crate::wire::{AddrId, Endpoint, Payload};
+use crate::wire::{AddrId, Endpoint, IcmpCode, Payload};
 
 use super::{AppTimer, Attempt, Effects, Outcome};
 
@@ -25,6 +25,11 @@ pub struct Exchange {
     pub expect_reply: u8,
     /// Close (FIN) once the exchange is over.
     pub close: bool,
+    /// A non-blocking `connect()` (then `poll()` and `SO_ERROR`): an ICMP error recorded as a
+    /// soft error fails the attempt at once. A blocking one sleeps on until the connection
+    /// is established, reset or aborted (`inet_wait_for_connect`), so a soft error does not
+    /// end it.
+    pub nonblocking: bool,
 }
 
 /// A client workload as the engine drives it.
@@ -101,6 +106,7 @@ pub fn clients_of(scn: &Scenario, addrs: &mut AddrTable, streams: &RngStreams) -
                     0
                 },
                 close: c.close,
+                nonblocking: c.connect_mode == ConnectMode::Nonblocking,
             },
             attempts: 0,
             pool: c.pool.map(|pool| PoolRt {
@@ -119,6 +125,8 @@ pub(super) struct ClientConn {
     started: SimTime,
     connected: Option<SimTime>,
     syns_sent: u32,
+    /// The ICMP error the socket reported when it closed.
+    icmp: Option<IcmpCode>,
     sent: bool,
     /// Reply bytes read so far.
     got: usize,
@@ -133,6 +141,7 @@ impl ClientConn {
             conn: None,
             started: now,
             connected: None,
+            icmp: None,
             syns_sent: 0,
             sent: false,
             got: 0,
@@ -192,9 +201,24 @@ impl ClientConn {
             SocketEvent::Readable | SocketEvent::PeerClosed => {
                 self.on_input(stack, id, now, out, fx)
             }
-            SocketEvent::Closed { reason, syns_sent } => {
+            SocketEvent::Closed {
+                reason,
+                syns_sent,
+                icmp,
+            } => {
                 self.syns_sent = syns_sent;
+                self.icmp = icmp;
                 self.finish(self.failure(reason), reason, now, fx);
+            }
+            SocketEvent::SoftError { icmp } => {
+                // poll() reports the socket, SO_ERROR returns sk_err_soft; the application gives
+                // up and closes the socket (tcp_close, not tcp_done: no AttemptFails).
+                if self.attempt.exchange.nonblocking && !self.done {
+                    self.icmp = Some(icmp);
+                    self.syns_sent = stack.conn(id).syns_sent();
+                    self.finish(Outcome::Unreachable, Reason::IcmpUnreachable, now, fx);
+                    stack.close(id, now, out);
+                }
             }
             SocketEvent::Acceptable { .. } => {}
         }
@@ -290,6 +314,21 @@ impl ClientConn {
             },
             syns_sent: self.syns_sent,
             conn: self.conn,
+            error: self.error(outcome, reason),
         });
+    }
+
+    /// The error `connect()` (or a later `recv()`) returns for this outcome, as on Linux.
+    fn error(&self, outcome: Outcome, reason: Reason) -> Option<&'static str> {
+        Some(match outcome {
+            Outcome::Established => return None,
+            Outcome::Refused => "ECONNREFUSED",
+            Outcome::Reset => "ECONNRESET",
+            Outcome::Unreachable => self.icmp.map_or("EHOSTUNREACH", IcmpCode::errno),
+            // tcp_write_err: the soft error if an ICMP error was seen, else ETIMEDOUT.
+            Outcome::TimedOut => self.icmp.map_or("ETIMEDOUT", IcmpCode::errno),
+            Outcome::Aborted if reason == Reason::EphemeralPortsExhausted => "EADDRNOTAVAIL",
+            Outcome::Aborted => return None,
+        })
     }
 }

@@ -300,7 +300,11 @@ impl Stack {
         if reason != Reason::HostCrash && to == TcpState::Closed {
             // tcp_done: AttemptFails for SYN-SENT/SYN-RECV sockets (request sockets count it
             // in tcp_check_req instead); tcp_set_state: EstabResets from ESTABLISHED/CLOSE-WAIT.
-            if !is_request && matches!(from, TcpState::SynSent | TcpState::SynReceived) {
+            // (close() of a connecting socket goes through tcp_close, not tcp_done.)
+            if !is_request
+                && reason != Reason::AppClose
+                && matches!(from, TcpState::SynSent | TcpState::SynReceived)
+            {
                 self.counters.attempt_fails += 1;
             }
             if matches!(from, TcpState::Established | TcpState::CloseWait) {
@@ -310,8 +314,13 @@ impl Stack {
         self.set_state(id, to, reason, out);
         let t = self.tcb(id);
         if t.user {
-            let syns_sent = t.syns_sent;
-            self.socket_event(id, SocketEvent::Closed { reason, syns_sent }, out);
+            let (syns_sent, icmp) = (t.syns_sent, t.soft_error);
+            let ev = SocketEvent::Closed {
+                reason,
+                syns_sent,
+                icmp,
+            };
+            self.socket_event(id, ev, out);
         }
         let tcb = self.slots[id.0 as usize]
             .tcb

@@ -156,6 +156,10 @@ impl Stack {
         let next = match t.state {
             TcpState::Established | TcpState::SynReceived => TcpState::FinWait1,
             TcpState::CloseWait => TcpState::LastAck,
+            // RFC 9293 §3.10.4: CLOSE in SYN-SENT deletes the TCB (Linux tcp_close).
+            TcpState::SynSent => {
+                return self.close_and_free(id, TcpState::Closed, Reason::AppClose, now, out);
+            }
             _ => return,
         };
         let idle = !t.in_flight();
