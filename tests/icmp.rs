@@ -8,29 +8,44 @@
 mod common;
 
 use common::*;
-use serde_json::json;
+use serde_json::{Value, json};
+use synsim::net::HostId;
 use synsim::scenario;
-use synsim::sim::Outcome;
+use synsim::sim::{Outcome, OutcomeRecord};
+use synsim::tcp::Counters;
 
-/// One client on `profile` connecting to an address nobody owns, behind a router answering
-/// with `code`; the attempts.csv `error` column and the outcome record both carry the errno.
-fn connect_through(
+/// One client on host `host` (a JSON host object without name and addresses) connecting at
+/// 0 ms to an address nobody owns, over `network`, with `client` merged into its entry.
+/// Returns its outcome record (which, like attempts.csv's `error` column, carries the errno)
+/// and the client host's counters.
+fn connect_once(host: Value, network: Value, client: Value) -> (OutcomeRecord, Counters) {
+    let mut h = json!({"name": "c", "addrs": ["10.1.0.2"]});
+    h.as_object_mut()
+        .unwrap()
+        .extend(host.as_object().unwrap().clone());
+    let mut c = json!({"name": "x", "host": "c", "target": "10.1.9.9:80",
+                       "arrivals": {"kind": "times", "times_ms": [0]}});
+    c.as_object_mut()
+        .unwrap()
+        .extend(client.as_object().unwrap().clone());
+    let v = json!({"seed": 1, "duration_ms": 200_000, "hosts": [h], "network": network,
+                   "clients": [c]});
+    let scn = scenario::parse(&v.to_string(), "t.json", "t").unwrap_or_else(|e| panic!("{e}"));
+    let (log, _, sim) = run_logged(&scn);
+    (log.outcomes[0], sim.stack(HostId(0)).counters.clone())
+}
+
+/// A client on `profile` 5 ms from a router answering with `code`, rate-limited to `burst`
+/// answers refilled one per `interval_ms`.
+fn through_router(
     profile: &str,
     code: &str,
     burst: u32,
     interval_ms: u64,
 ) -> (Outcome, Option<&'static str>, u32) {
-    let v = json!({
-        "seed": 1, "duration_ms": 200_000,
-        "hosts": [{"name": "c", "addrs": ["10.1.0.2"], "profile": profile}],
-        "network": {"latency_ms": 5, "icmp_unreachable": true, "icmp_code": code,
-                    "icmp_burst": burst, "icmp_interval_ms": interval_ms},
-        "clients": [{"name": "x", "host": "c", "target": "10.1.9.9:80",
-                     "arrivals": {"kind": "times", "times_ms": [0]}}]
-    });
-    let scn = scenario::parse(&v.to_string(), "t.json", "t").unwrap_or_else(|e| panic!("{e}"));
-    let (log, _, _) = run_logged(&scn);
-    let o = log.outcomes[0];
+    let network = json!({"latency_ms": 5, "icmp_unreachable": true, "icmp_code": code,
+                         "icmp_burst": burst, "icmp_interval_ms": interval_ms});
+    let (o, _) = connect_once(json!({"profile": profile}), network, json!({}));
     (o.outcome, o.error, o.syns_sent)
 }
 
@@ -42,7 +57,7 @@ fn each_icmp_code_fails_a_linux_connect_with_its_errno() {
         ("net_unreachable", "ENETUNREACH"),
     ] {
         assert_eq!(
-            connect_through("linux", code, 5, 1000),
+            through_router("linux", code, 5, 1000),
             (Outcome::Unreachable, Some(errno), 1),
             "{code}"
         );
@@ -55,45 +70,30 @@ fn each_icmp_code_fails_a_linux_connect_with_its_errno() {
 /// reports that soft error, not ETIMEDOUT.
 #[test]
 fn a_timed_out_connect_reports_the_soft_icmp_error() {
-    let (outcome, error, _) = connect_through("freebsd", "net_unreachable", 1, 1000);
+    let (outcome, error, _) = through_router("freebsd", "net_unreachable", 1, 1000);
     assert_eq!(
         (outcome, error),
         (Outcome::Unreachable, Some("ENETUNREACH"))
     );
-    let (outcome, error, syns) = connect_through("freebsd", "net_unreachable", 1, 1_000_000);
+    let (outcome, error, syns) = through_router("freebsd", "net_unreachable", 1, 1_000_000);
     assert_eq!((outcome, error), (Outcome::TimedOut, Some("ENETUNREACH")));
     assert!(syns > 4);
     // No router at all: a plain ETIMEDOUT.
-    let v = json!({
-        "seed": 1, "duration_ms": 200_000,
-        "hosts": [{"name": "c", "addrs": ["10.1.0.2"], "stack": {"syn_retries": 2}}],
-        "network": {"latency_ms": 5},
-        "clients": [{"name": "x", "host": "c", "target": "10.1.9.9:80",
-                     "arrivals": {"kind": "times", "times_ms": [0]}}]
-    });
-    let scn = scenario::parse(&v.to_string(), "t.json", "t").unwrap();
-    let (log, _, _) = run_logged(&scn);
-    assert_eq!(
-        (log.outcomes[0].outcome, log.outcomes[0].error),
-        (Outcome::TimedOut, Some("ETIMEDOUT"))
+    let (o, _) = connect_once(
+        json!({"stack": {"syn_retries": 2}}),
+        json!({"latency_ms": 5}),
+        json!({}),
     );
+    assert_eq!((o.outcome, o.error), (Outcome::TimedOut, Some("ETIMEDOUT")));
 }
 
 /// A client 1 µs from the router (as on a veth pair, where the router's answer is processed
 /// inside the sending call), `tcp_syn_retries` 2, in `mode`.
-fn connect_mode(mode: &str) -> (synsim::sim::OutcomeRecord, synsim::tcp::Counters) {
-    let v = json!({
-        "seed": 1, "duration_ms": 20_000,
-        "hosts": [{"name": "c", "addrs": ["10.1.0.2"], "stack": {"syn_retries": 2}}],
-        "network": {"latency_ms": 0.001, "icmp_unreachable": true},
-        "clients": [{"name": "x", "host": "c", "target": "10.1.9.9:80", "connect_mode": mode,
-                     "arrivals": {"kind": "times", "times_ms": [0]}}]
-    });
-    let scn = scenario::parse(&v.to_string(), "t.json", "t").unwrap_or_else(|e| panic!("{e}"));
-    let (log, _, sim) = run_logged(&scn);
-    (
-        log.outcomes[0],
-        sim.stack(synsim::net::HostId(0)).counters.clone(),
+fn connect_mode(mode: &str) -> (OutcomeRecord, Counters) {
+    connect_once(
+        json!({"stack": {"syn_retries": 2}}),
+        json!({"latency_ms": 0.001, "icmp_unreachable": true}),
+        json!({"connect_mode": mode}),
     )
 }
 

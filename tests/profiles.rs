@@ -591,43 +591,38 @@ fn wheel_synack_fires_at_the_tick_of_the_next_8_jiffy_bucket() {
 /// it drains) and the queue is at exactly max(8, 128)/2 = 64 the instant the batch is over.
 #[test]
 fn wheel_batch_prunes_a_full_queue_to_exactly_half_at_once() {
-    let mut w = world(
-        "linux",
-        on_wheel(json!({"syncookies": "off"})),
-        128,
-        100_000,
-    );
-    w["attackers"] = json!([burst("b", 0.0, 129)]);
-    let (log, _, _) = run_logged(&build(&w));
-    let closes: Vec<_> = log
-        .states
-        .iter()
-        .filter(|s| s.to == TcpState::Closed)
-        .collect();
-    assert_eq!(closes.len(), 129);
-    let t0 = closes[0].t;
-    let batch = closes.iter().filter(|s| s.t == t0).count();
+    // (time, reason) of every connection that reached CLOSED, a burst of 129 at B=128.
+    let closes = |stack: Value| {
+        let mut w = world("linux", stack, 128, 100_000);
+        w["attackers"] = json!([burst("b", 0.0, 129)]);
+        let (log, _, _) = run_logged(&build(&w));
+        log.states
+            .iter()
+            .filter(|s| s.to == TcpState::Closed)
+            .map(|s| (s.t, s.reason))
+            .collect::<Vec<_>>()
+    };
+    let wheel = closes(on_wheel(json!({"syncookies": "off"})));
+    assert_eq!(wheel.len(), 129);
+    let t0 = wheel[0].0;
+    let batch = wheel.iter().filter(|c| c.0 == t0).count();
     assert_eq!(batch, 65, "129 - 64 dropped at one instant");
     assert!(
-        closes[..65]
+        wheel[..65]
             .iter()
-            .all(|s| s.reason == Reason::SynackRetriesExhausted)
+            .all(|c| c.1 == Reason::SynackRetriesExhausted)
     );
     assert!(
         t0 > SimTime(7 * NS_PER_S) && t0 < SimTime(8 * NS_PER_S),
         "{t0}"
     );
     // The other 64 keep the full schedule (expiry after 63 s).
-    assert!(closes[65..].iter().all(|s| s.t > SimTime(63 * NS_PER_S)));
+    assert!(wheel[65..].iter().all(|c| c.0 > SimTime(63 * NS_PER_S)));
     // On exact timers the same 65 go, but one at a time, at 65 different instants.
-    let mut w = world("linux", json!({"syncookies": "off"}), 128, 100_000);
-    w["attackers"] = json!([burst("b", 0.0, 129)]);
-    let (log, _, _) = run_logged(&build(&w));
-    let exact: std::collections::BTreeSet<_> = log
-        .states
-        .iter()
-        .filter(|s| s.to == TcpState::Closed && s.t < SimTime(60 * NS_PER_S))
-        .map(|s| s.t)
+    let exact: std::collections::BTreeSet<_> = closes(json!({"syncookies": "off"}))
+        .into_iter()
+        .filter(|c| c.0 < SimTime(60 * NS_PER_S))
+        .map(|c| c.0)
         .collect();
     assert_eq!(exact.len(), 65);
 }

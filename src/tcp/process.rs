@@ -643,8 +643,7 @@ impl Stack {
                 self.counters.lock_dropped_icmps += 1;
                 self.tcb_mut(id).soft_error = Some(code);
                 self.socket_event(id, SocketEvent::SoftError { icmp: code }, out);
-                let seg = quoted;
-                return self.discard(seg, Reason::IcmpWhileConnecting, out);
+                return self.discard(quoted, Reason::IcmpWhileConnecting, out);
             }
             // Otherwise an unreachable is fatal in SYN-SENT (Linux at once; FreeBSD
             // tcp_notify only after 3 retransmissions and a second error).

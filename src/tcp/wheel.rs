@@ -218,23 +218,25 @@ impl TimerWheel {
                 continue;
             }
             let k = key(j, lvl);
-            if let Some(mut list) = self.lists.remove(&k) {
+            if let Some(list) = self.lists.remove(&k) {
                 batch.extend(list.iter().rev().map(|&(c, g)| (c, g, k)));
-                list.clear();
-                if list.capacity() <= 1024 {
-                    self.spare.push(list);
-                }
+                Self::recycle(&mut self.spare, list);
             }
         }
     }
 
     /// Forgets every pending timer (the host crashed).
     pub fn clear(&mut self) {
-        for (_, mut l) in self.lists.drain() {
-            l.clear();
-            if l.capacity() <= 1024 {
-                self.spare.push(l);
-            }
+        for (_, l) in self.lists.drain() {
+            Self::recycle(&mut self.spare, l);
+        }
+    }
+
+    /// Keeps an emptied bucket list for reuse unless it grew large.
+    fn recycle(spare: &mut Vec<Vec<(ConnId, u32)>>, mut list: Vec<(ConnId, u32)>) {
+        list.clear();
+        if list.capacity() <= 1024 {
+            spare.push(list);
         }
     }
 

@@ -65,6 +65,13 @@ pub struct Stack {
 
 impl Stack {
     pub fn new(cfg: StackConfig, rng: StreamRng) -> Stack {
+        let wheel = (cfg.timer_hz > 0).then(|| {
+            TimerWheel::new(Jiffies {
+                hz: cfg.timer_hz,
+                base: 0,
+                phase: 0,
+            })
+        });
         let mut s = Stack {
             cfg,
             slots: Vec::new(),
@@ -83,16 +90,9 @@ impl Stack {
             syncache: None,
             illegal_transitions: 0,
             alive: true,
-            wheel: None,
+            wheel,
             batch: Vec::new(),
         };
-        if s.cfg.timer_hz > 0 {
-            s.wheel = Some(TimerWheel::new(Jiffies {
-                hz: s.cfg.timer_hz,
-                base: 0,
-                phase: 0,
-            }));
-        }
         s.boot();
         s
     }
@@ -358,13 +358,8 @@ impl Stack {
         if (to == TcpState::TimeWait || (from == TcpState::LastAck && reason == Reason::FinAcked))
             && tcb.srtt_ns > 0
         {
-            let peer = tcb.remote.addr;
-            self.proven.insert(peer);
+            self.proven.insert(tcb.remote.addr);
         }
-        let tcb = self.slots[id.0 as usize]
-            .tcb
-            .as_mut()
-            .expect("live connection slot");
         let role = tcb.role as usize;
         let serial = tcb.serial;
         let role_e = tcb.role;
