@@ -17,12 +17,17 @@ each is also run in synsim with the same knobs):
   counters   SyncookiesRecv for a cookie ACK that overflows the accept queue;
              TCPACKSkippedSynRecv for retransmitted SYNs to a pending request; the proven-peer
              rule for a source that closed cleanly vs one that closed with RST.
+  options    TCP options and windows of one handshake (connect, send "HelloWorld", close), from a
+             tcpdump capture on vssb read with tshark, and the accepted socket's MSS and
+             tcpi_options: defaults; client without timestamps, SACK or window scaling; cookies
+             (tcp_syncookies 2) with a client MSS of 1400, and with a client without timestamps.
 
 Usage: sudo python3 scripts/compare_kernel.py [--synsim target/release/simulate]
                                               [--only NAME] [--runs N]
 Internally the script re-runs itself inside a namespace as `--agent NAME ARGS_JSON`.
 """
-import argparse, json, os, random, socket, struct, subprocess, sys, tempfile, threading, time
+import argparse, json, os, random, signal, socket, struct, subprocess, sys, tempfile, threading
+import time
 
 # Namespace names carry the process id, so concurrent runs on one machine never meet.
 A, B = f"ssa{os.getpid()}k", f"ssb{os.getpid()}k"
@@ -346,21 +351,63 @@ def agent_proven(t0, clean, reset, flood):
     return res
 
 
+def agent_opt_server():
+    """Listener on B_IP:80 (backlog 128) that accepts one connection, reads the accepted
+    socket's TCP_MAXSEG and tcpi_options (TCP_INFO byte 5: 1 timestamps, 2 SACK, 4 wscale),
+    reads until the peer closes, then closes."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((B_IP, 80))
+    s.listen(128)
+    s.settimeout(10)
+    print("ready", flush=True)
+    c, _ = s.accept()
+    mss = c.getsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG)
+    opts = c.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)[5]
+    c.settimeout(10)
+    data = b""
+    while True:
+        chunk = c.recv(100)
+        if not chunk:
+            break
+        data += chunk
+    c.close()
+    s.close()
+    return {"mss": mss, "timestamps": bool(opts & 1), "sack": bool(opts & 2),
+            "wscale": bool(opts & 4), "received": data.decode()}
+
+
+def agent_opt_client(maxseg=None):
+    """One connect to B_IP:80 (with TCP_MAXSEG `maxseg` set before it), "HelloWorld", close."""
+    c = socket.socket()
+    if maxseg:
+        c.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, maxseg)
+    c.settimeout(10)
+    c.connect((B_IP, 80))
+    c.sendall(b"HelloWorld")
+    c.close()
+    return {"ok": True}
+
+
 AGENTS = {"server": agent_server, "flood_client": agent_flood_client,
-          "raw_client": agent_raw_client, "proven": agent_proven}
+          "raw_client": agent_raw_client, "proven": agent_proven,
+          "opt_server": agent_opt_server, "opt_client": agent_opt_client}
 
 
 # ---------------------------------------------------------------- synsim side
 
-def synsim(binary, scenario):
+def synsim(binary, scenario, extra=(), out=None):
+    """Runs `scenario`; `extra` are more command-line arguments (e.g. `--pcap=server`), `out`
+    an output directory the caller keeps (default: a temporary one, deleted)."""
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, "s.json")
         json.dump(scenario, open(path, "w"))
-        subprocess.run([binary, path, "--out", os.path.join(d, "out"), "--no-charts", "--trace", "-q"],
+        out = out or os.path.join(d, "out")
+        subprocess.run([binary, path, "--out", out, "--no-charts", "--trace", "-q", *extra],
                        check=True)
-        summary = json.load(open(os.path.join(d, "out", "summary.json")))
-        events = [json.loads(l) for l in open(os.path.join(d, "out", "events.jsonl"))]
-        timeline = open(os.path.join(d, "out", "timeline.csv")).read().splitlines()
+        summary = json.load(open(os.path.join(out, "summary.json")))
+        events = [json.loads(l) for l in open(os.path.join(out, "events.jsonl"))]
+        timeline = open(os.path.join(out, "timeline.csv")).read().splitlines()
     return summary, events, timeline
 
 
@@ -516,6 +563,52 @@ def synsim_proven(binary):
         if e["event"] == "outcome" and e["start_ns"] >= 10**9:
             out[e["client"]] = e["outcome"]
     return out
+
+
+TSHARK_FIELDS = ("tcp.flags.str", "tcp.options.mss_val", "tcp.options.wscale.shift",
+                 "tcp.options.sack_perm", "tcp.options.timestamp.tsval", "tcp.window_size_value")
+
+
+def handshake_options(capture):
+    """The SYN, the SYN-ACK and the third ACK of the one connection in `capture`, read with
+    tshark: {"SYN": (options, window), "SYN-ACK": ..., "ACK": ...}. `options` lists the options
+    present, in the order mss, sackOK, TS, wscale, as "mss 1460,sackOK,TS,wscale 7"."""
+    out = subprocess.run(["tshark", "-r", capture, "-T", "fields"] +
+                         [a for f in TSHARK_FIELDS for a in ("-e", f)],
+                         check=True, capture_output=True, text=True).stdout  # stderr: root warning
+    res = {}
+    for line in out.splitlines():
+        flags, mss, ws, sack, tsval, win = (line.split("\t") + [""] * 6)[:6]
+        # tcp.flags.str ends in U A P R S F, a letter for each flag set, else a dot.
+        ack, psh, rst, syn, fin = (ch not in "\u00b7." for ch in flags.strip()[-5:])
+        opts = ",".join(x for x in (mss and f"mss {mss}", sack and "sackOK", tsval and "TS",
+                                    ws and f"wscale {ws}") if x) or "none"
+        kind = ("SYN-ACK" if syn and ack else "SYN" if syn else
+                "ACK" if ack and not (psh or rst or fin) and "SYN-ACK" in res else None)
+        if kind and kind not in res:
+            res[kind] = (opts, int(win) if win else None)
+    return res
+
+
+def synsim_options(binary, client_stack, server_stack):
+    """One connect from "client" to a listener on "server":80, "HelloWorld", close; the server's
+    capture (--pcap=server) and listeners[0].options of summary.json."""
+    scn = {"duration_ms": 1000, "hosts": [
+        {"name": "client", "addrs": [A_IP], "stack": client_stack},
+        {"name": "server", "addrs": [B_IP], "stack": server_stack}],
+        "network": {"latency_ms": 0.05},
+        "listeners": [{"host": "server", "port": 80, "backlog": 128}],
+        "clients": [{"name": "c", "host": "client", "target": B_IP + ":80", "send": "HelloWorld",
+                     "arrivals": {"kind": "times", "times_ms": [0]}}]}
+    with tempfile.TemporaryDirectory() as d:
+        s, _, _ = synsim(binary, scn, extra=["--pcap=server"], out=os.path.join(d, "out"))
+        hs = handshake_options(os.path.join(d, "out", "server.pcapng"))
+    o = s["listeners"][0]["options"]
+    n = o["connections"]
+    has = lambda k: (("yes" if o[k] == n else "no" if o[k] == 0 else f"{o[k]} of {n}") if n
+                     else "n/a")
+    return {**hs, "mss": " ".join(str(m["mss"]) for m in o["mss"]) or "n/a",
+            "timestamps": has("timestamps"), "sack": has("sack"), "wscale": has("wscale")}
 
 
 # ---------------------------------------------------------------- kernel side
@@ -676,6 +769,49 @@ def kernel_proven():
     sysctl(B, "net.ipv4.tcp_syncookies", 1)
     res["metrics_for"] = [a for a in (legit_addr(230), legit_addr(231)) if a + " " in metrics]
     return res
+
+
+def kernel_options(client_sysctls, server_sysctls, maxseg):
+    """One connect (TCP_MAXSEG `maxseg`), "HelloWorld", close from ssa to a listener in ssb,
+    captured by tcpdump on vssb; the accepted socket's TCP_MAXSEG and tcpi_options."""
+    for k, v in client_sysctls.items():
+        sysctl(A, "net.ipv4." + k, v)
+    for k, v in server_sysctls.items():
+        sysctl(B, "net.ipv4." + k, v)
+    try:
+        with tempfile.TemporaryDirectory() as d:
+            cap = os.path.join(d, "options.pcap")
+            # `ip netns exec` execs tcpdump: the PID is tcpdump's. -Z root: it may write into d.
+            # --immediate-mode: without it, what still sits in the TPACKET_V3 ring when SIGINT
+            # comes is never written (0 packets captured).
+            td = subprocess.Popen(["ip", "netns", "exec", B, "tcpdump", "-i", "vssb",
+                                   "--immediate-mode", "-U", "-Z", "root", "-w", cap,
+                                   "tcp", "port", "80"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            try:
+                while "listening on" not in (line := td.stderr.readline()):
+                    if not line:
+                        raise RuntimeError("tcpdump did not start")
+                srv = agent(B, "opt_server")
+                srv.stdout.readline()  # ready
+                run_agent(A, "opt_client", maxseg=maxseg)
+                sock = agent_result(srv)
+                time.sleep(0.3)  # the last ACK of the close
+            finally:
+                os.kill(td.pid, signal.SIGINT)
+                td.wait(timeout=10)
+                td.stderr.close()
+            hs = handshake_options(cap)
+            if not all(k in hs for k in ("SYN", "SYN-ACK", "ACK")):
+                raise RuntimeError(f"handshake incomplete in the capture: {hs}")
+    finally:
+        for k in client_sysctls:
+            sysctl(A, "net.ipv4." + k, 1)
+        for k in server_sysctls:
+            sysctl(B, "net.ipv4." + k, 1)
+    yn = lambda b: "yes" if b else "no"
+    return {**hs, "mss": sock["mss"], "timestamps": yn(sock["timestamps"]),
+            "sack": yn(sock["sack"]), "wscale": yn(sock["wscale"]), "received": sock["received"]}
 
 
 # ---------------------------------------------------------------- experiments and the table
@@ -865,8 +1001,48 @@ def exp_icmp(args, rows):
         sysctl(A, "net.ipv4.tcp_syn_retries", 6)
 
 
+# (tag, client sysctls, server sysctls, client TCP_MAXSEG, synsim client stack, server stack);
+# all these sysctls default to 1 in a fresh namespace.
+OPTION_CASES = [
+    ("defaults", {}, {}, None, {}, {}),
+    ("client tcp_timestamps 0", {"tcp_timestamps": 0}, {}, None, {"timestamps": False}, {}),
+    ("client tcp_sack 0", {"tcp_sack": 0}, {}, None, {"sack": False}, {}),
+    ("client tcp_window_scaling 0", {"tcp_window_scaling": 0}, {}, None,
+     {"window_scaling": False}, {}),
+    ("cookies 2, client MSS 1400", {}, {"tcp_syncookies": 2}, 1400, {"mtu": 1440},
+     {"syncookies": "always"}),
+    ("cookies 2, client tcp_timestamps 0", {"tcp_timestamps": 0}, {"tcp_syncookies": 2}, None,
+     {"timestamps": False}, {"syncookies": "always"}),
+]
+OPTION_FIGURES = [
+    ("SYN options", lambda r: r.get("SYN", ("n/a",))[0]),
+    ("SYN window", lambda r: r.get("SYN", (0, None))[1]),
+    ("SYN-ACK options", lambda r: r.get("SYN-ACK", ("n/a",))[0]),
+    ("SYN-ACK window", lambda r: r.get("SYN-ACK", (0, None))[1]),
+    ("third ACK window", lambda r: r.get("ACK", (0, None))[1]),
+    ("server socket MSS, raw (Linux: TCP_MAXSEG, MSS - 12 with timestamps; synsim: "
+     "listeners[0].options.mss)", lambda r: r["mss"]),
+    ("server socket has timestamps", lambda r: r["timestamps"]),
+    ("server socket has SACK", lambda r: r["sack"]),
+    ("server socket has wscale", lambda r: r["wscale"]),
+]
+
+
+def exp_options(args, rows):
+    for tag, csys, ssys, maxseg, cstack, sstack in OPTION_CASES:
+        ks = []
+        for run in range(args.runs):
+            ks.append(kernel_options(csys, ssys, maxseg))
+            print(f"# kernel {tag} run {run + 1}: {json.dumps(ks[-1])}", flush=True)
+        s = synsim_options(args.synsim, cstack, sstack)
+        print(f"# synsim {tag}: {json.dumps(s)}", flush=True)
+        for label, get in OPTION_FIGURES:
+            rows.append((f"options, {tag}: {label}", spread([get(k) for k in ks]), get(s)))
+
+
 EXPERIMENTS = {"plateau": exp_plateau, "dead_host": exp_dead_host, "synack": exp_synack,
-               "flood": exp_flood, "counters": exp_counters, "icmp": exp_icmp}
+               "flood": exp_flood, "counters": exp_counters, "icmp": exp_icmp,
+               "options": exp_options}
 
 
 def main():
