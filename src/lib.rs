@@ -11,7 +11,8 @@
 //! Pure core (no I/O, no wall clock, no hidden randomness):
 //! - [`time`]: integer-nanosecond simulated time.
 //! - [`rng`]: one seed -> named, portable ChaCha8 streams per component.
-//! - [`wire`]: segments, sequence numbers, flags, packets (small `Copy` values).
+//! - [`wire`]: segments (with their window and TCP options), sequence numbers, flags, packets
+//!   (small `Copy` values).
 //! - [`tcp`]: one host's TCP stack as a sans-IO state machine: control blocks, listeners with
 //!   separate SYN and accept queues, the knobs and profiles ([`tcp::config`]), counters named
 //!   after Linux's nstat MIBs, SYN cookies. RFC 9293 §3.10 processing lives in `tcp/process.rs`;
@@ -19,7 +20,10 @@
 //!   and cache, and `socket.rs`, the socket calls (connect, accept, recv, write, close) whose
 //!   results come back as [`tcp::SocketEvent`]s; `tcp/ports.rs` chooses ephemeral ports;
 //!   [`tcp::wheel`] is kernel time for the linux profile (jiffies at `timer_hz`, the timer
-//!   wheel's rounding and batched expiry). No application lives in the stack.
+//!   wheel's rounding and batched expiry); [`tcp::options`] the handshake's options (what a SYN
+//!   offers, a SYN-ACK answers, a connection agrees on, a cookie keeps: Linux and FreeBSD
+//!   formats in [`tcp::cookie`], the cookie path in `tcp/stack/cookies.rs`). No application
+//!   lives in the stack.
 //! - [`net`]: address ownership, per-path latency/jitter/loss, scripted drops, black holes, the
 //!   ICMP router.
 //! - [`sim`]: the event queue (a hierarchical timing wheel, exact `(time, seq)` order) and
@@ -37,7 +41,9 @@
 //!   [`report::Summary`] behind `summary.json`, the charts and the page; `timeline.csv` and
 //!   `events.jsonl` written by serializers; the output budget; an output directory committed
 //!   all-or-nothing under a lock (`report/output.rs`); per-phase results
-//!   (`report/phases.rs`) and `attempts.csv` (`report/attempts.rs`).
+//!   (`report/phases.rs`) and `attempts.csv` (`report/attempts.rs`); packet captures
+//!   ([`report::capture`]: pcapng per host from the observers' taps, frames built with
+//!   `etherparse`, files written with `pcap-file`).
 //! - [`sweep`]: experiments over many runs: a sweep file expanded into runs ([`sweep::Plan`]),
 //!   run in parallel into a result store keyed by the resolved scenario, merged into
 //!   `results.csv`, `aggregate.csv` and a page; runs can be spread over a job array.

@@ -182,7 +182,79 @@ impl fmt::Debug for Payload {
     }
 }
 
-/// A TCP segment as the simulator models it (no options, no checksum, no urgent data).
+/// The TCP options synsim models (RFC 9293 §3.2 MSS, RFC 7323 window scale and timestamps,
+/// RFC 2018 SACK-permitted). The order they are written in on the wire is the sending stack's
+/// (see [`crate::tcp::options`]); here they are just what the segment carries.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TcpOptions {
+    /// Maximum segment size (SYN and SYN-ACK only).
+    pub mss: Option<u16>,
+    /// Window scale shift count (SYN and SYN-ACK only).
+    pub wscale: Option<u8>,
+    /// SACK permitted (SYN and SYN-ACK only).
+    pub sack_permitted: bool,
+    /// Timestamps: (TSval, TSecr).
+    pub timestamps: Option<(u32, u32)>,
+    /// The sender's option order.
+    pub layout: OptionLayout,
+}
+
+impl TcpOptions {
+    pub const NONE: TcpOptions = TcpOptions {
+        mss: None,
+        wscale: None,
+        sack_permitted: false,
+        timestamps: None,
+        layout: OptionLayout::Linux,
+    };
+}
+
+impl TcpOptions {
+    pub fn is_empty(&self) -> bool {
+        self.mss.is_none()
+            && self.wscale.is_none()
+            && !self.sack_permitted
+            && self.timestamps.is_none()
+    }
+
+    /// Appends the options as tcpdump names them (`mss 1460,sackOK,TS val 5 ecr 0,wscale 10`;
+    /// no NOPs, always this order).
+    pub fn write_to(&self, out: &mut String) {
+        use std::fmt::Write as _;
+        let mut sep = "";
+        if let Some(m) = self.mss {
+            let _ = write!(out, "{sep}mss {m}");
+            sep = ",";
+        }
+        if self.sack_permitted {
+            let _ = write!(out, "{sep}sackOK");
+            sep = ",";
+        }
+        if let Some((val, ecr)) = self.timestamps {
+            let _ = write!(out, "{sep}TS val {val} ecr {ecr}");
+            sep = ",";
+        }
+        if let Some(w) = self.wscale {
+            let _ = write!(out, "{sep}wscale {w}");
+        }
+    }
+}
+
+/// How a stack orders and pads its options on the wire. Only the capture shows it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OptionLayout {
+    /// Linux `tcp_options_write`: MSS, then SACK-permitted folded into the timestamps'
+    /// padding (`sackOK,TS`), then NOP and window scale (`mss,sackOK,TS,nop,wscale`).
+    #[default]
+    Linux,
+    /// FreeBSD `tcp_addoptions`: MSS, NOP and window scale, SACK-permitted, timestamps
+    /// (`mss,nop,wscale,sackOK,TS`).
+    Freebsd,
+}
+
+/// A TCP segment as the simulator models it: header fields, the options above and the window;
+/// no checksum (the capture writer computes it) and no urgent data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Segment {
     pub src: Endpoint,
@@ -190,6 +262,9 @@ pub struct Segment {
     pub seq: SeqNum,
     pub ack: SeqNum,
     pub flags: Flags,
+    /// The window field as sent (already scaled down by the sender's shift, RFC 7323 §2.3).
+    pub window: u16,
+    pub opts: TcpOptions,
     pub payload: Payload,
 }
 
@@ -310,6 +385,8 @@ mod tests {
             seq: SeqNum(0),
             ack: SeqNum(0),
             flags: Flags::SYN,
+            window: 0,
+            opts: TcpOptions::NONE,
             payload: Payload::EMPTY,
         };
         assert_eq!(s.seg_len(), 1);

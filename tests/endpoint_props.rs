@@ -557,6 +557,8 @@ impl World {
                         seq: SeqNum(self.spoof_rng.next_u32()),
                         ack: SeqNum(0),
                         flags: Flags::SYN,
+                        window: 0,
+                        opts: synsim::wire::TcpOptions::NONE,
                         payload: Payload::EMPTY,
                     };
                     self.inject(Packet::tcp(seg));
@@ -573,6 +575,8 @@ impl World {
                         seq: SeqNum(self.spoof_rng.next_u32()),
                         ack: SeqNum(self.spoof_rng.next_u32()),
                         flags: Flags::ACK,
+                        window: 0,
+                        opts: synsim::wire::TcpOptions::NONE,
                         payload: Payload::EMPTY,
                     };
                     self.inject(Packet::tcp(seg));
@@ -828,7 +832,7 @@ impl World {
                         }
                     }
                 }
-                Note::Discard { .. } => {}
+                Note::Discard { .. } | Note::CookieSent { .. } | Note::CookieConnection { .. } => {}
                 Note::Socket {
                     conn,
                     serial,

@@ -136,6 +136,8 @@ fn seg(src: Endpoint, dst: Endpoint, seq: u32, ack: u32, flags: Flags, data: &[u
         seq: SeqNum(seq),
         ack: SeqNum(ack),
         flags,
+        window: 0,
+        opts: synsim::wire::TcpOptions::NONE,
         payload: Payload::from_slice(data),
     }
 }

@@ -1,5 +1,6 @@
-//! `simulate SCENARIO.json [--out DIR] [--seed N] [--trace]`: runs a synsim scenario and writes
-//! summary.json, timeline.csv (and events.jsonl, charts) into the output directory.
+//! `simulate SCENARIO.json [--out DIR] [--seed N] [--trace] [--pcap[=HOSTS]]`: runs a synsim
+//! scenario and writes summary.json, timeline.csv (and events.jsonl, charts, captures) into the
+//! output directory.
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -24,9 +25,10 @@ use synsim::time::SimDuration;
     version,
     about = "Deterministic discrete-event simulator of TCP connection establishment",
     long_about = "Runs a synsim scenario (JSON): clients, servers, attackers and the network between them, \
-event by event, and writes summary.json, timeline.csv (and, on request, events.jsonl) into the output \
+event by event, and writes summary.json, timeline.csv, attempts.csv, index.html and charts (and, on request, \
+events.jsonl and <host>.pcapng captures) into the output \
 directory. The same scenario and seed always give byte-identical files.",
-    after_help = "Examples:\n  simulate scenarios/syn_flood.json\n  simulate scenarios/handshake.json --trace --out /tmp/hs\n  simulate scenarios/syn_flood.json --set listeners[0].backlog=1024\n  simulate sweep scenarios/sweeps/defences.json -j 2\n  simulate --explain-profile freebsd",
+    after_help = "Examples:\n  simulate scenarios/syn_flood.json\n  simulate scenarios/handshake.json --trace --out /tmp/hs\n  simulate scenarios/syn_flood_cookies.json --pcap   (then: tshark -r output/syn_flood_cookies/server.pcapng)\n  simulate scenarios/syn_flood.json --set listeners[0].backlog=1024\n  simulate sweep scenarios/sweeps/defences.json -j 2\n  simulate --explain-profile freebsd",
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true
 )]
@@ -48,6 +50,11 @@ struct Cli {
     /// Skip drawing charts.
     #[arg(long)]
     no_charts: bool,
+    /// Write packet captures, <host>.pcapng (open them with tshark or Wireshark): `--pcap`
+    /// captures every host with a listener, `--pcap=all` every host, `--pcap=client,server`
+    /// the hosts named. Overrides the hosts of the scenario's `capture` section.
+    #[arg(long, value_name = "HOSTS", num_args = 0..=1, require_equals = true, default_missing_value = "listeners")]
+    pcap: Option<String>,
     /// Set a scenario value before validation (repeatable): PATH as in error messages
     /// (`listeners[0].backlog`, `hosts[1].stack.syncookies`), VALUE as JSON (a bare word is a
     /// string).
@@ -186,7 +193,11 @@ fn run(cli: Cli) -> Result<(), Fail> {
             .unwrap_or(scenario::LoadOptions::default().max_file_bytes),
         sets,
     };
-    let scn = scenario::load_with(&path, &load).map_err(|e| Fail::Error(e.to_string()))?;
+    let mut scn = scenario::load_with(&path, &load).map_err(|e| Fail::Error(e.to_string()))?;
+    if let Some(which) = &cli.pcap {
+        scenario::set_capture_hosts(&mut scn, which)
+            .map_err(|e| Fail::Error(format!("--pcap: {e}")))?;
+    }
     if !cli.quiet {
         let mut err = io::stderr().lock();
         for w in &scn.warnings {
@@ -623,5 +634,26 @@ fn print_summary(
         c("TCPSynRetrans"),
         c("OutRsts")
     )?;
+    print_captures(w, s, out)?;
     writeln!(w, "  output: {}", out.display())
+}
+
+/// One line per capture file: packets written, what was left out, how to open it.
+fn print_captures(w: &mut impl Write, s: &Summary, out: &std::path::Path) -> io::Result<()> {
+    for cap in &s.captures {
+        let left = cap.sampled_out + cap.over_cap;
+        let left = if left > 0 {
+            format!(", {left} left out")
+        } else {
+            String::new()
+        };
+        writeln!(
+            w,
+            "  capture: {} ({} packets{left}; tshark -r {})",
+            cap.file,
+            cap.packets,
+            out.join(&cap.file).display()
+        )?;
+    }
+    Ok(())
 }

@@ -7,6 +7,7 @@
 
 pub mod attempts;
 pub mod budget;
+pub mod capture;
 pub mod charts;
 pub mod histogram;
 pub mod output;
@@ -21,11 +22,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::net::{HostId, Network};
-use crate::sim::{ConnRef, Fate, Observer, OutcomeRecord, RunStats, Sample, SimError, Simulation};
+use crate::sim::{
+    ConnRef, Fate, Observer, OutcomeRecord, RunStats, Sample, SimError, Simulation, Tap,
+};
 use crate::spec::Scenario;
+use crate::tcp::options::ConnOptions;
 use crate::tcp::{Reason, TcpState};
 use crate::time::SimTime;
-use crate::wire::Packet;
+use crate::wire::{Packet, Segment};
 pub use recorder::Recorder;
 pub use summary::Summary;
 
@@ -55,6 +59,16 @@ impl<O: Observer> Observer for Option<O> {
             o.host(t, h, up);
         }
     }
+    fn tap(&mut self, t: SimTime, h: HostId, tap: Tap, p: &Packet, n: &Network) {
+        if let Some(o) = self {
+            o.tap(t, h, tap, p, n);
+        }
+    }
+    fn cookie_sent(&mut self, t: SimTime, h: HostId, s: &Segment, k: &ConnOptions) {
+        if let Some(o) = self {
+            o.cookie_sent(t, h, s, k);
+        }
+    }
 }
 
 /// Every file a run may write; a run removes the ones it did not write this time.
@@ -73,6 +87,16 @@ pub const OUTPUT_FILES: [&str; 13] = [
     "ladder.svg",
     "ladder.png",
 ];
+
+/// The files a run into a directory owns: [`OUTPUT_FILES`] and a capture per host
+/// (`<host>.pcapng`), so a rerun without a capture removes the old one.
+pub fn owned_files(scn: &Scenario) -> Vec<String> {
+    OUTPUT_FILES
+        .iter()
+        .map(|f| f.to_string())
+        .chain(scn.hosts.iter().map(|h| format!("{}.pcapng", h.name)))
+        .collect()
+}
 
 /// How to run a scenario into a directory.
 #[derive(Clone, Debug)]
@@ -147,13 +171,15 @@ pub fn listener_labels(scn: &Scenario) -> Vec<String> {
 /// before anything is created.
 pub fn run_to_dir(scn: &Scenario, opts: &RunOptions) -> Result<RunReport, RunError> {
     budget::check(scn, opts).map_err(RunError::OutputBudget)?;
-    let mut dir = output::OutputDir::create(&opts.out_dir, &OUTPUT_FILES)?;
+    let owned = owned_files(scn);
+    let owned: Vec<&str> = owned.iter().map(String::as_str).collect();
+    let mut dir = output::OutputDir::create(&opts.out_dir, &owned)?;
     // On an error the temporaries go when `dir` is dropped.
     let mut rep = run_into(scn, opts, &mut dir)?;
     if cancelled(opts) {
         return Err(RunError::Interrupted { at: None });
     }
-    rep.files = dir.commit(&OUTPUT_FILES)?;
+    rep.files = dir.commit(&owned)?;
     Ok(rep)
 }
 
@@ -216,12 +242,26 @@ fn run_into(
         opts.max_attempt_rows,
     );
     let collector = opts.charts.then(|| charts::ChartCollector::new(scn));
+    let names: Vec<String> = scn.hosts.iter().map(|h| h.name.clone()).collect();
+    let captures = match &scn.capture {
+        Some(spec) => {
+            let alive: Vec<bool> = scn.hosts.iter().map(|h| h.alive).collect();
+            Some(capture::CaptureWriter::new(spec, &names, &alive, |f| {
+                dir.stream(f)
+            })?)
+        }
+        None => None,
+    };
     let mut obs = (
-        (Recorder::new(scn), attempts),
+        ((Recorder::new(scn), attempts), captures),
         ((timeline, trace), collector),
     );
     let stats = drive(&mut sim, &mut obs, opts)?;
-    let ((mut rec, attempts), ((timeline, trace), collector)) = obs;
+    let (((mut rec, attempts), captures), ((timeline, trace), collector)) = obs;
+    let captures = match captures {
+        Some(c) => c.finish(sim.network())?,
+        None => Vec::new(),
+    };
     let pending = sim.pending_attempts();
     rec.finish(&pending);
     let (rows, rows_left_out) = attempts.finish(&pending)?;
@@ -240,6 +280,20 @@ fn run_into(
         rows,
         rows_left_out,
     });
+    for c in &captures {
+        if c.over_cap > 0 {
+            summary.warnings.push(format!(
+                "{} holds the first {} packets ({} bytes): {} more were left out (capture.max_packets {}, capture.max_bytes {})",
+                c.file,
+                c.packets,
+                c.bytes,
+                c.over_cap,
+                scn.capture.as_ref().map_or(0, |s| s.max_packets),
+                scn.capture.as_ref().map_or(0, |s| s.max_bytes),
+            ));
+        }
+    }
+    summary.captures = captures;
     if rows_left_out > 0 {
         summary.warnings.push(format!(
             "attempts.csv holds the first {rows} attempts to finish; {rows_left_out} more were left out (the cap is --max-attempt-rows {})",

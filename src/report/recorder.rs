@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::histogram::Histogram;
 use super::phases::Phases;
 use crate::net::{HostId, Network};
-use crate::sim::{ConnRef, Fate, Observer, Outcome, OutcomeRecord, PendingAttempt};
+use crate::sim::{ConnRef, Fate, Observer, Outcome, OutcomeRecord, PendingAttempt, Tap};
 use crate::spec::Scenario;
 use crate::tcp::{Reason, TcpState};
 use crate::time::SimTime;
@@ -30,6 +30,22 @@ pub struct Recorder {
     pub packets_discarded_hosts: u64,
     pub state_changes: u64,
     pub crashes: u64,
+    /// Per host: packets it sent and packets that reached it while up, by TCP flags (`ICMP`
+    /// for ICMP errors): what tcpdump on the host would count.
+    pub per_host: Vec<HostPackets>,
+}
+
+#[derive(Default, Debug, Clone)]
+pub struct HostPackets {
+    pub sent: Vec<(&'static str, u64)>,
+    pub received: Vec<(&'static str, u64)>,
+}
+
+fn bump(v: &mut Vec<(&'static str, u64)>, name: &'static str) {
+    match v.iter_mut().find(|(n, _)| *n == name) {
+        Some((_, c)) => *c += 1,
+        None => v.push((name, 1)),
+    }
 }
 
 impl Recorder {
@@ -37,6 +53,7 @@ impl Recorder {
         Recorder {
             per_client: vec![[0; 6]; scn.clients.len()],
             phases: Phases::new(scn),
+            per_host: vec![HostPackets::default(); scn.hosts.len()],
             ..Recorder::default()
         }
     }
@@ -86,6 +103,23 @@ impl Recorder {
 }
 
 impl Observer for Recorder {
+    fn tap(&mut self, _t: SimTime, host: HostId, tap: Tap, pkt: &Packet, _net: &Network) {
+        let name = if pkt.icmp.is_some() {
+            "ICMP"
+        } else {
+            pkt.seg.flags.name()
+        };
+        let h = &mut self.per_host[host.0 as usize];
+        bump(
+            if tap == Tap::Out {
+                &mut h.sent
+            } else {
+                &mut h.received
+            },
+            name,
+        );
+    }
+
     fn packet(&mut self, _t: SimTime, fate: Fate, _p: &Packet, _n: &Network) {
         match fate {
             Fate::Send => self.packets_sent += 1,

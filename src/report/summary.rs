@@ -202,6 +202,8 @@ pub struct ListenerSummary {
     /// The counters that describe a listener ([`LISTENER_COUNTERS`]).
     pub counters: CounterMap,
     pub host: String,
+    /// The options the listener's established connections agreed on.
+    pub options: crate::tcp::listener::OptionStats,
     pub port: u16,
     pub syn_queue_capacity: u64,
     pub syn_queue_peak: u64,
@@ -211,6 +213,11 @@ pub struct ListenerSummary {
 pub struct HostSummary {
     pub counters: CounterMap,
     pub profile: &'static str,
+    /// Packets that reached the host while it was up, by TCP flags (`ICMP`: ICMP errors),
+    /// discarded ones included: what its capture holds.
+    pub received: BTreeMap<&'static str, u64>,
+    /// Packets the host sent, by TCP flags.
+    pub sent: BTreeMap<&'static str, u64>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -251,6 +258,8 @@ pub struct Summary {
     /// Set by [`super::run_to_dir`], which writes the file.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attempts_csv: Option<AttemptsFile>,
+    /// The packet captures written (set by [`super::run_to_dir`]; empty without captures).
+    pub captures: Vec<super::capture::CaptureStats>,
     /// Per client, by name.
     pub clients: BTreeMap<String, ClientSummary>,
     pub connect_latency_ms: Latency,
@@ -334,15 +343,19 @@ impl Summary {
         for (i, hs) in scn.hosts.iter().enumerate() {
             let c = &sim.stack(HostId(i as u32)).counters;
             total.add(c);
+            let p = &rec.per_host[i];
             let s = HostSummary {
                 counters: counter_map(c),
                 profile: hs.profile.name(),
+                received: p.received.iter().copied().collect(),
+                sent: p.sent.iter().copied().collect(),
             };
             hosts.insert(hs.name.clone(), s);
         }
         Summary {
             attempts,
             attempts_csv: None,
+            captures: Vec::new(),
             clients,
             connect_latency_ms: Latency::of(rec.connect_latency()),
             counters: counter_map(&total),
@@ -412,6 +425,7 @@ fn listeners(scn: &Scenario, sim: &Simulation) -> Vec<ListenerSummary> {
                 backlog: spec.backlog,
                 counters,
                 host: scn.hosts[host.0 as usize].name.clone(),
+                options: st.options.clone(),
                 port: spec.port,
                 syn_queue_capacity: st.syn_queue_capacity,
                 syn_queue_peak: st.syn_queue_peak,

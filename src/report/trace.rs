@@ -38,6 +38,11 @@ struct PacketLine<'a> {
     flags: &'static str,
     seq: u32,
     ack: u32,
+    /// The window field as sent.
+    win: u16,
+    /// The TCP options, as tcpdump prints them (none: no key).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    opts: Option<&'a str>,
     len: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     icmp: Option<&'static str>,
@@ -145,7 +150,10 @@ impl<W: Write> Observer for TraceWriter<W> {
         net.addrs.write_endpoint(&mut self.endpoints, pkt.seg.src);
         let split = self.endpoints.len();
         net.addrs.write_endpoint(&mut self.endpoints, pkt.seg.dst);
-        let (src, dst) = self.endpoints.split_at(split);
+        let split2 = self.endpoints.len();
+        pkt.seg.opts.write_to(&mut self.endpoints);
+        let (addrs, opts) = self.endpoints.split_at(split2);
+        let (src, dst) = addrs.split_at(split);
         let line = PacketLine {
             t_ns: t.as_ns(),
             event,
@@ -154,6 +162,8 @@ impl<W: Write> Observer for TraceWriter<W> {
             flags: pkt.seg.flags.name(),
             seq: pkt.seg.seq.0,
             ack: pkt.seg.ack.0,
+            win: pkt.seg.window,
+            opts: (!opts.is_empty()).then_some(opts),
             len: pkt.seg.payload.len(),
             icmp: pkt.icmp.map(|code| code.name()),
             at,

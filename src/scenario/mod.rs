@@ -238,6 +238,25 @@ fn deserialize(text: &str, file: &str) -> Result<RawScenario, ScenarioError> {
     })
 }
 
+/// Turns captures on for `which` (`listeners`, `all`, or host names separated by commas),
+/// keeping the scenario's caps if it has a `capture` section (the `--pcap` flag).
+pub fn set_capture_hosts(scn: &mut crate::spec::Scenario, which: &str) -> Result<(), String> {
+    use raw::RawCaptureHosts;
+    let which = match which {
+        "listeners" | "all" => RawCaptureHosts::Word(which.to_string()),
+        names => RawCaptureHosts::Names(names.split(',').map(|n| n.trim().to_string()).collect()),
+    };
+    let hosts = validate::capture_hosts(&scn.hosts, &scn.listeners, &which).map_err(|e| e.1)?;
+    let spec = scn.capture.get_or_insert(crate::spec::CaptureSpec {
+        hosts: Vec::new(),
+        max_packets: crate::spec::CaptureSpec::DEFAULT_MAX_PACKETS,
+        max_bytes: crate::spec::CaptureSpec::DEFAULT_MAX_BYTES,
+        spoofed_one_in: 1,
+    });
+    spec.hosts = hosts;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

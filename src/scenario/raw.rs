@@ -56,6 +56,9 @@ pub struct RawScenario {
     pub attackers: Vec<RawAttacker>,
     #[serde(default)]
     pub charts: RawCharts,
+    /// Packet captures (pcapng); absent: none unless `--pcap` asks.
+    #[serde(default)]
+    pub capture: Option<RawCapture>,
     /// Deadlines for the "established within" shares of the summary, in ms.
     #[serde(default = "default_deadlines")]
     pub success_within_ms: Vec<f64>,
@@ -340,6 +343,38 @@ pub struct RawAttacker {
 
 fn default_flood_arrivals() -> RawFloodArrivals {
     RawFloodArrivals::Poisson
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCapture {
+    /// `"listeners"` (every host with a listener), `"all"`, or a list of host names.
+    #[serde(default)]
+    pub hosts: Option<RawCaptureHosts>,
+    #[serde(default = "default_capture_packets")]
+    pub max_packets: u64,
+    #[serde(default = "default_capture_bytes")]
+    pub max_bytes: u64,
+    /// Keep 1 in this many spoofed flows.
+    #[serde(default = "default_one")]
+    pub spoofed_one_in: u64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum RawCaptureHosts {
+    Word(String),
+    Names(Vec<String>),
+}
+
+fn default_capture_packets() -> u64 {
+    crate::spec::CaptureSpec::DEFAULT_MAX_PACKETS
+}
+fn default_capture_bytes() -> u64 {
+    crate::spec::CaptureSpec::DEFAULT_MAX_BYTES
+}
+fn default_one() -> u64 {
+    1
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -18,12 +18,13 @@ use rand::RngExt;
 
 use crate::rng::RngStreams;
 use crate::spec::Scenario;
+use crate::tcp::options::{self, ConnOptions};
 use crate::tcp::{Note, Outbox, Role, Stack, TcpState, Wake};
 use crate::time::{SimDuration, SimTime};
-use crate::wire::Packet;
+use crate::wire::{Endpoint, Packet};
 
 pub use observer::{
-    ConnRef, Fate, ListenerSample, NoObserver, Observer, OutcomeRecord, PendingAttempt, Sample,
+    ConnRef, Fate, ListenerSample, NoObserver, Observer, OutcomeRecord, PendingAttempt, Sample, Tap,
 };
 pub use queue::EventQueue;
 pub use workload::Outcome;
@@ -116,6 +117,7 @@ fn hosts_of(scn: &Scenario, streams: &RngStreams) -> (AddrTable, Vec<HostRt>) {
                 h.stack.clone(),
                 streams.stream(&format!("host/{}/stack", h.name)),
             );
+            stack.set_ipv6(h.addrs.first().is_some_and(|a| a.is_ipv6()));
             if !h.alive {
                 stack.start_down();
             }
@@ -221,6 +223,10 @@ impl Simulation {
         v
     }
 
+    /// The network (addresses, paths), as the observers see it.
+    pub fn network(&self) -> &Network {
+        &self.net
+    }
     /// The TCP stack of host `h`.
     pub fn stack(&self, h: HostId) -> &Stack {
         &self.hosts[h.0 as usize].stack
@@ -326,6 +332,7 @@ impl Simulation {
                     obs.packet(t, Fate::NetDrop(NetDrop::HostDown), &pkt, &self.net);
                     return;
                 }
+                obs.tap(t, to, Tap::In, &pkt, &self.net);
                 obs.packet(t, Fate::Deliver, &pkt, &self.net);
                 match pkt.icmp {
                     Some(code) => host.stack.on_icmp(t, pkt.seg, code, &mut self.out),
@@ -425,6 +432,12 @@ impl Simulation {
                 Note::Discard { seg, reason } => {
                     obs.packet(t, Fate::HostDrop(reason), &Packet::tcp(seg), &self.net)
                 }
+                Note::CookieSent { synack, keeps } => obs.cookie_sent(t, host, &synack, &keeps),
+                Note::CookieConnection {
+                    listener,
+                    remote,
+                    opts,
+                } => record_cookie_loss(&mut self.hosts, &self.net, h, listener, remote, &opts),
                 Note::Socket {
                     conn,
                     serial,
@@ -476,6 +489,7 @@ impl Simulation {
     }
 
     fn send<O: Observer>(&mut self, from: HostId, pkt: Packet, t: SimTime, obs: &mut O) {
+        obs.tap(t, from, Tap::Out, &pkt, &self.net);
         obs.packet(t, Fate::Send, &pkt, &self.net);
         let (route, icmp) = self.net.route(t, from, &pkt);
         match route {
@@ -506,4 +520,24 @@ impl Simulation {
             }
         }
     }
+}
+
+/// What a cookie connection of listener `li` on host `h` lost: the simulator knows what the
+/// client's stack offered (a SYN's options follow from its knobs alone); the server's kernel,
+/// which kept no state, does not.
+fn record_cookie_loss(
+    hosts: &mut [HostRt],
+    net: &Network,
+    h: usize,
+    li: u16,
+    remote: Endpoint,
+    got: &ConnOptions,
+) {
+    let lost = net.addrs.owner(remote.addr).map(|c| {
+        let client = &hosts[c.0 as usize].stack;
+        let offer = options::syn_offer(&client.cfg, client.ipv6, 0);
+        let full = options::answer_syn(&hosts[h].stack.cfg, &offer, 0);
+        crate::tcp::stack::cookie_loss(got, &full)
+    });
+    hosts[h].stack.record_cookie_loss(li as usize, got, lost);
 }

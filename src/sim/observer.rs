@@ -3,9 +3,10 @@
 
 use crate::net::{HostId, NetDrop, Network};
 use crate::sim::Outcome;
+use crate::tcp::options::ConnOptions;
 use crate::tcp::{Reason, Role, TcpState};
 use crate::time::SimTime;
-use crate::wire::{Endpoint, Packet};
+use crate::wire::{Endpoint, Packet, Segment};
 
 /// A connection as observers see it: which host holds it, its serial there (unique for the
 /// run, even when slots are reused), and its 4-tuple from that host's side.
@@ -93,6 +94,21 @@ pub trait Observer {
     fn outcome(&mut self, _t: SimTime, _o: &OutcomeRecord) {}
     fn sample(&mut self, _t: SimTime, _s: &Sample) {}
     fn host(&mut self, _t: SimTime, _host: HostId, _up: bool) {}
+    /// What tcpdump on `host`'s interface sees: every packet the host sends ([`Tap::Out`])
+    /// and every packet that reaches it while it is up ([`Tap::In`]), before its stack looks
+    /// at it. Followed at once by [`Observer::packet`] with the fate that decides a lost or
+    /// discarded packet's verdict.
+    fn tap(&mut self, _t: SimTime, _host: HostId, _tap: Tap, _pkt: &Packet, _net: &Network) {}
+    /// A cookie SYN-ACK from `host` is about to be sent, and what its cookie keeps.
+    fn cookie_sent(&mut self, _t: SimTime, _host: HostId, _synack: &Segment, _keeps: &ConnOptions) {
+    }
+}
+
+/// Which way a tapped packet crosses a host's interface.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tap {
+    Out,
+    In,
 }
 
 /// Observes nothing.
@@ -121,6 +137,14 @@ impl<A: Observer, B: Observer> Observer for (A, B) {
         self.0.host(t, h, up);
         self.1.host(t, h, up);
     }
+    fn tap(&mut self, t: SimTime, h: HostId, tap: Tap, p: &Packet, n: &Network) {
+        self.0.tap(t, h, tap, p, n);
+        self.1.tap(t, h, tap, p, n);
+    }
+    fn cookie_sent(&mut self, t: SimTime, h: HostId, s: &Segment, k: &ConnOptions) {
+        self.0.cookie_sent(t, h, s, k);
+        self.1.cookie_sent(t, h, s, k);
+    }
 }
 
 impl<O: Observer + ?Sized> Observer for &mut O {
@@ -138,5 +162,11 @@ impl<O: Observer + ?Sized> Observer for &mut O {
     }
     fn host(&mut self, t: SimTime, h: HostId, up: bool) {
         (**self).host(t, h, up);
+    }
+    fn tap(&mut self, t: SimTime, h: HostId, tap: Tap, p: &Packet, n: &Network) {
+        (**self).tap(t, h, tap, p, n);
+    }
+    fn cookie_sent(&mut self, t: SimTime, h: HostId, s: &Segment, k: &ConnOptions) {
+        (**self).cookie_sent(t, h, s, k);
     }
 }

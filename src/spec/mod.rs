@@ -39,6 +39,24 @@ pub struct ChartSpec {
     pub ladder_max_segments: u32,
 }
 
+/// Packet captures (see [`crate::report::capture`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CaptureSpec {
+    /// Capture points, in scenario host order.
+    pub hosts: Vec<HostId>,
+    /// Packets one capture writes at most.
+    pub max_packets: u64,
+    /// Bytes of packet data one capture writes at most.
+    pub max_bytes: u64,
+    /// Keep 1 in this many spoofed flows (1: all).
+    pub spoofed_one_in: u64,
+}
+
+impl CaptureSpec {
+    pub const DEFAULT_MAX_PACKETS: u64 = 1_000_000;
+    pub const DEFAULT_MAX_BYTES: u64 = 256 << 20;
+}
+
 /// A scenario ready to run.
 #[derive(Clone, Debug)]
 pub struct Scenario {
@@ -54,6 +72,8 @@ pub struct Scenario {
     pub clients: Vec<ClientSpec>,
     pub attackers: Vec<AttackerSpec>,
     pub charts: ChartSpec,
+    /// Packet captures to write (`None`: none, unless `--pcap` asks).
+    pub capture: Option<CaptureSpec>,
     /// Deadlines of the summary's "established within" shares, ascending, distinct.
     pub success_within: Vec<SimDuration>,
     /// Likely mistakes found while loading (printed on stderr, listed in summary.json).

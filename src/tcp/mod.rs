@@ -22,6 +22,7 @@ pub mod config;
 pub mod cookie;
 pub mod counters;
 pub mod listener;
+pub mod options;
 mod ports;
 mod process;
 pub mod stack;
@@ -29,7 +30,7 @@ pub mod state;
 pub mod tcb;
 pub mod wheel;
 
-pub use config::{Profile, StackConfig, SynCookies};
+pub use config::{Profile, StackConfig, SynCookies, SyncookieFormat};
 pub use counters::Counters;
 pub use stack::Stack;
 pub use state::TcpState;
@@ -219,6 +220,19 @@ pub enum Note {
     },
     /// A segment delivered to this host was thrown away, and why.
     Discard { seg: Segment, reason: Reason },
+    /// A SYN cookie's ACK created a connection of `listener` with `opts`. The kernel cannot
+    /// know what the cookie lost (it kept no state); the engine, which knows the client's
+    /// stack, works it out and records it ([`Stack::record_cookie_loss`]).
+    CookieConnection {
+        listener: u16,
+        remote: Endpoint,
+        opts: options::ConnOptions,
+    },
+    /// A cookie SYN-ACK is being sent, and what its cookie keeps of the SYN's options.
+    CookieSent {
+        synack: Segment,
+        keeps: options::ConnOptions,
+    },
     /// Something an application holding the socket must hear about (see [`SocketEvent`]).
     Socket {
         conn: ConnId,

@@ -2,9 +2,8 @@
 //! (`tcp_conn_request`, `tcp_check_req`) for the SYN and accept queues.
 
 use super::config::SynCookies;
-use super::cookie;
 use super::tcb::TimerKind;
-use super::{ConnId, Counters, Note, Outbox, Reason, Role, SocketEvent, Stack, TcpState};
+use super::{ConnId, Counters, Note, Outbox, Reason, Role, SocketEvent, Stack, TcpState, options};
 use crate::time::{NS_PER_MS, SimDuration, SimTime};
 use crate::wire::{Flags, IcmpCode, Segment, SeqNum};
 
@@ -20,7 +19,7 @@ fn seq_acceptable(rcv_nxt: SeqNum, wnd: u32, seq: SeqNum, len: u32) -> bool {
 }
 
 impl Stack {
-    fn discard(&mut self, seg: Segment, reason: Reason, out: &mut Outbox) {
+    pub(crate) fn discard(&mut self, seg: Segment, reason: Reason, out: &mut Outbox) {
         out.notes.push(Note::Discard { seg, reason });
     }
 
@@ -45,6 +44,7 @@ impl Stack {
             return;
         }
         self.counters.in_segs += 1;
+        self.clock = now;
         self.dispatch(now, seg, out);
     }
 
@@ -52,7 +52,11 @@ impl Stack {
     fn dispatch(&mut self, now: SimTime, seg: Segment, out: &mut Outbox) {
         let (local, remote) = (seg.dst, seg.src);
         if let Some(id) = self.lookup(local, remote) {
-            let t = self.tcb(id);
+            let t = self.tcb_mut(id);
+            // TS.Recent (RFC 7323 §4.3, without PAWS): the last TSval the peer sent.
+            if let (true, Some((val, _))) = (t.opt.timestamps, seg.opts.timestamps) {
+                t.opt.ts_recent = val;
+            }
             if t.is_request {
                 self.on_request_segment(id, seg, now, out);
             } else if t.state == TcpState::SynSent {
@@ -80,20 +84,8 @@ impl Stack {
         }
         if seg.flags.ack() {
             if !seg.flags.syn() && self.cookie_check_enabled(li, now) {
-                let (local, remote) = (seg.dst, seg.src);
-                let client_isn = SeqNum(seg.seq.0.wrapping_sub(1));
-                let cookie_isn = SeqNum(seg.ack.0.wrapping_sub(1));
-                if cookie::decode(
-                    self.cookie_secret,
-                    local,
-                    remote,
-                    client_isn,
-                    cookie_isn,
-                    now,
-                )
-                .is_some()
-                {
-                    return self.create_cookie_child(li, seg, now, out);
+                if let Some(opt) = self.check_cookie(&seg, now) {
+                    return self.create_cookie_child(li, seg, opt, now, out);
                 }
                 self.bump(li, |c| c.syncookies_failed += 1);
                 self.discard(seg, Reason::CookieInvalid, out);
@@ -177,26 +169,18 @@ impl Stack {
             }
         }
         if want_cookie {
-            // cookie_v4_init_sequence: stateless SYN-ACK, never retransmitted.
-            let iss = cookie::encode(self.cookie_secret, local, remote, seg.seq, 3, now);
             if let Some(l) = self.listeners[li].as_mut() {
                 l.last_overflow = Some(now); // tcp_synq_overflow
             }
             self.bump(li, |c| c.syncookies_sent += 1);
-            let synack = Segment {
-                src: local,
-                dst: remote,
-                seq: iss,
-                ack: seg.seq.plus(1),
-                flags: Flags::SYN_ACK,
-                payload: crate::wire::Payload::EMPTY,
-            };
-            return self.emit(synack, out);
+            return self.send_cookie_synack(&seg, now, out);
         }
         // 4. A request (half-open entry): SYN-ACK and its timer.
+        let opt = options::answer_syn(&self.cfg, &seg.opts, self.ts_offset(local, remote));
         let id = self.insert(Role::Server, local, remote);
         let iss = self.next_isn();
         let t = self.tcb_mut(id);
+        t.opt = opt;
         t.state = TcpState::Listen;
         t.listener = Some(li as u16);
         t.irs = seg.seq;
@@ -240,35 +224,6 @@ impl Stack {
     }
 
     /// A valid cookie ACK creates the connection directly (Linux `tcp_get_cookie_sock`).
-    fn create_cookie_child(&mut self, li: usize, seg: Segment, now: SimTime, out: &mut Outbox) {
-        // cookie_v4_check counts the valid cookie before tcp_get_cookie_sock meets the accept
-        // queue.
-        self.bump(li, |c| c.syncookies_recv += 1);
-        if self.accept_queue_full(li) {
-            // tcp_v4_syn_recv_sock -> exit_overflow; never a RST for a cookie ACK.
-            self.bump(li, |c| c.listen_overflows += 1);
-            self.bump(li, |c| c.listen_drops += 1);
-            return self.discard(seg, Reason::AcceptQueueFull, out);
-        }
-        let id = self.insert(Role::Server, seg.dst, seg.src);
-        let rto = self.cfg.syn_rto_initial_ms * NS_PER_MS;
-        let t = self.tcb_mut(id);
-        t.state = TcpState::Listen;
-        t.listener = Some(li as u16);
-        t.irs = SeqNum(seg.seq.0.wrapping_sub(1));
-        t.rcv_nxt = seg.seq;
-        t.iss = SeqNum(seg.ack.0.wrapping_sub(1));
-        t.snd_una = seg.ack;
-        t.snd_nxt = seg.ack;
-        t.opened_at = now;
-        t.rto_ns = rto;
-        self.set_state(id, TcpState::SynReceived, Reason::CookieAck, out);
-        self.set_state(id, TcpState::Established, Reason::CookieAck, out);
-        self.bump(li, |c| c.passive_opens += 1); // tcp_get_cookie_sock -> tcp_create_openreq_child
-        self.enqueue_accept(id, li, now, out);
-        self.process_text_and_fin(id, seg, now, out);
-    }
-
     /// A segment for a half-open entry: Linux `tcp_check_req`, in its order.
     fn on_request_segment(&mut self, id: ConnId, seg: Segment, now: SimTime, out: &mut Outbox) {
         let li = self.tcb(id).listener.expect("request has a listener") as usize;
@@ -345,6 +300,8 @@ impl Stack {
         self.syn_acked(id, seg.ack, now);
         self.set_state(id, TcpState::Established, Reason::AckOfSyn, out);
         self.bump(li, |c| c.passive_opens += 1); // tcp_create_openreq_child
+        let opt = self.tcb(id).opt;
+        self.stats[li].options.count(&opt);
         self.enqueue_accept(id, li, now, out);
         self.process_text_and_fin(id, seg, now, out);
     }
@@ -389,9 +346,11 @@ impl Stack {
         }
         // Fourth, the SYN bit.
         if f.syn() {
+            let agreed = options::agree_synack(&self.cfg, &seg.opts, self.tcb(id).opt.ts_offset);
             let t = self.tcb_mut(id);
             t.irs = seg.seq;
             t.rcv_nxt = seg.seq.plus(1);
+            t.opt = agreed;
             if f.ack() {
                 self.syn_acked(id, seg.ack, now);
                 self.set_state(id, TcpState::Established, Reason::SynAckReceived, out);
@@ -534,7 +493,13 @@ impl Stack {
     }
 
     /// §3.10.7.4 sixth and seventh: segment text and FIN; then the socket events they raise.
-    fn process_text_and_fin(&mut self, id: ConnId, seg: Segment, now: SimTime, out: &mut Outbox) {
+    pub(crate) fn process_text_and_fin(
+        &mut self,
+        id: ConnId,
+        seg: Segment,
+        now: SimTime,
+        out: &mut Outbox,
+    ) {
         let mut need_ack = false;
         let mut fin_arrived = false;
         let state = self.tcb(id).state;
@@ -600,6 +565,7 @@ impl Stack {
 
     /// An ICMP destination-unreachable quoting a segment this host sent.
     pub fn on_icmp(&mut self, now: SimTime, quoted: Segment, code: IcmpCode, out: &mut Outbox) {
+        self.clock = now;
         if !self.is_alive() {
             return;
         }

@@ -3,6 +3,7 @@
 use crate::time::{SimDuration, SimTime};
 use crate::wire::{Endpoint, Payload, SeqNum};
 
+use super::options::ConnOptions;
 use super::{Role, TcpState};
 
 /// What the connection's single timer means when it fires.
@@ -75,6 +76,8 @@ pub struct Tcb {
     /// The timer-wheel bucket this connection's timer was last queued in (0: none), see
     /// [`crate::tcp::wheel`].
     pub(crate) wheel_key: u64,
+    /// The options this connection agreed on (see [`crate::tcp::options`]).
+    pub(crate) opt: ConnOptions,
 }
 
 impl Tcb {
@@ -111,6 +114,7 @@ impl Tcb {
             timer: None,
             wake_at: None,
             wheel_key: 0,
+            opt: ConnOptions::default(),
         }
     }
 
@@ -154,6 +158,10 @@ impl Tcb {
     }
     pub fn rcv_nxt(&self) -> SeqNum {
         self.rcv_nxt
+    }
+    /// The options the connection agreed on.
+    pub fn options(&self) -> &ConnOptions {
+        &self.opt
     }
     /// Expiries of the retransmission timer for what is in flight now.
     pub fn timeouts(&self) -> u32 {

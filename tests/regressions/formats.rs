@@ -43,6 +43,8 @@ fn every_trace_line_is_json_whatever_the_names() {
         seq: SeqNum(1),
         ack: SeqNum(0),
         flags: Flags::SYN,
+        window: 0,
+        opts: synsim::wire::TcpOptions::NONE,
         payload: Payload::EMPTY,
     };
     let names: Vec<String> = HOSTILE.iter().map(|s| s.to_string()).collect();

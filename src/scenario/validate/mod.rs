@@ -5,6 +5,8 @@
 //! linear in the number of entities.
 
 mod attackers;
+mod capture;
+pub(crate) use capture::capture_hosts;
 mod charts;
 mod clients;
 mod hosts;
@@ -342,6 +344,10 @@ impl Validator<'_> {
         let clients = self.clients(&raw.clients, &index, end)?;
         let attackers = self.attackers(&raw.attackers, &index, end)?;
         let charts = self.charts(&raw.charts)?;
+        let capture = match &raw.capture {
+            Some(c) => Some(self.capture(c, &hosts, &listeners)?),
+            None => None,
+        };
 
         let estimate: f64 = clients
             .iter()
@@ -372,6 +378,7 @@ impl Validator<'_> {
             clients,
             attackers,
             charts,
+            capture,
             success_within,
             warnings: Vec::new(),
             echo,

@@ -11,7 +11,7 @@ use crate::net::{AddrTable, HostId};
 use crate::rng::{RngStreams, StreamRng};
 use crate::sim::traffic::ArrivalProcess;
 use crate::spec::{Scenario, Spoof};
-use crate::wire::{AddrId, Endpoint, Flags, Payload, Segment, SeqNum};
+use crate::wire::{AddrId, Endpoint, Flags, Payload, Segment, SeqNum, TcpOptions};
 
 /// Where the SYNs claim to come from.
 enum SpoofRt {
@@ -134,6 +134,9 @@ impl AttackerRt {
             seq: SeqNum(self.rng.next_u32()),
             ack: SeqNum(0),
             flags: Flags::SYN,
+            // A raw flood SYN as hping3 sends it by default: window 64, no options.
+            window: 64,
+            opts: TcpOptions::NONE,
             payload: Payload::EMPTY,
         }
     }

@@ -5,11 +5,13 @@
 //! [`Stack::set_state`] through which every state change passes, timers, the SYN queue (or SYN
 //! cache) bookkeeping and crash. The socket calls are in `socket`.
 
+mod cookies;
 mod send;
 mod socket;
 mod synqueue;
 mod timers;
 
+pub use cookies::cookie_loss;
 pub(crate) use synqueue::Syncache;
 
 use std::collections::VecDeque;
@@ -61,6 +63,10 @@ pub struct Stack {
     pub(crate) wheel: Option<TimerWheel>,
     /// Scratch for one wheel batch (reused: no allocation per batch).
     batch: Vec<(ConnId, u32, u64)>,
+    /// The time of the call being served (the timestamp option's clock).
+    pub(crate) clock: SimTime,
+    /// The host's addresses are IPv6 (the MSS it announces is 20 bytes smaller).
+    pub(crate) ipv6: bool,
 }
 
 impl Stack {
@@ -92,9 +98,23 @@ impl Stack {
             alive: true,
             wheel,
             batch: Vec::new(),
+            clock: SimTime::ZERO,
+            ipv6: false,
         };
         s.boot();
         s
+    }
+
+    /// Whether the host's addresses are IPv6 (the family of its first address: a host with
+    /// both families announces the MSS of that one on every connection).
+    pub fn set_ipv6(&mut self, ipv6: bool) {
+        self.ipv6 = ipv6;
+    }
+
+    /// A connection's timestamp offset (Linux `secure_tcp_ts_off`: a keyed hash per boot;
+    /// synsim hashes the 4-tuple, as FreeBSD's `tcp_new_ts_offset` does).
+    pub(crate) fn ts_offset(&self, local: Endpoint, remote: Endpoint) -> u32 {
+        crate::tcp::cookie::tuple_hash(self.cookie_secret, 3, local, remote, 0)
     }
 
     /// Fresh per-boot state: cookie secret and syncache.

@@ -3,9 +3,9 @@
 
 use super::Stack;
 use crate::tcp::tcb::TimerKind;
-use crate::tcp::{ConnId, Outbox};
+use crate::tcp::{ConnId, Outbox, options};
 use crate::time::{SimDuration, SimTime};
-use crate::wire::{Flags, Payload, Segment, SeqNum};
+use crate::wire::{Flags, Payload, Segment, SeqNum, TcpOptions};
 
 impl Stack {
     // ------------------------------------------------------------------ sending
@@ -43,6 +43,8 @@ impl Stack {
                 seq: seg.ack,
                 ack: SeqNum(0),
                 flags: Flags::RST,
+                window: 0,
+                opts: TcpOptions::NONE,
                 payload: Payload::EMPTY,
             }
         } else {
@@ -52,6 +54,8 @@ impl Stack {
                 seq: SeqNum(0),
                 ack: seg.seq.plus(seg.seg_len()),
                 flags: Flags::RST_ACK,
+                window: 0,
+                opts: TcpOptions::NONE,
                 payload: Payload::EMPTY,
             }
         };
@@ -64,16 +68,38 @@ impl Stack {
         self.emit(seg, out);
     }
 
+    /// A control segment of connection `id`, with the options and window it carries: a SYN
+    /// offers this stack's options, a SYN-ACK answers with what was agreed, anything else
+    /// carries the timestamps (if agreed) and the scaled window.
     pub(crate) fn ctl_segment(&self, id: ConnId, flags: Flags, seq: SeqNum) -> Segment {
         let t = self.tcb(id);
-        Segment {
+        let mut seg = Segment {
             src: t.local,
             dst: t.remote,
             seq,
             ack: if flags.ack() { t.rcv_nxt } else { SeqNum(0) },
             flags,
+            window: 0,
+            opts: TcpOptions::NONE,
             payload: Payload::EMPTY,
+        };
+        let tsval = options::ts_clock(self.clock).wrapping_add(t.opt.ts_offset);
+        let mss = self.cfg.advmss(self.ipv6);
+        if flags == Flags::SYN {
+            seg.opts = options::syn_offer(&self.cfg, self.ipv6, tsval);
+            seg.window = self.cfg.syn_window(mss);
+        } else if flags == Flags::SYN_ACK {
+            seg.opts = options::synack_options(&self.cfg, self.ipv6, &t.opt, tsval);
+            let ts = if t.opt.timestamps {
+                options::TS_ALIGNED_LEN
+            } else {
+                0
+            };
+            seg.window = self.cfg.syn_window(mss - ts);
+        } else {
+            options::dress(&mut seg, &self.cfg, self.ipv6, &t.opt, tsval);
         }
+        seg
     }
 
     /// Sends everything from SND.UNA: queued data and, if the application closed, the FIN.
@@ -98,14 +124,17 @@ impl Stack {
             flags = flags.union(Flags::FIN);
             t.fin_seq = Some(t.snd_una.plus(t.tx.len() as u32));
         }
-        let seg = Segment {
+        let mut seg = Segment {
             src: t.local,
             dst: t.remote,
             seq: t.snd_una,
             ack: t.rcv_nxt,
             flags,
+            window: 0,
+            opts: TcpOptions::NONE,
             payload: t.tx,
         };
+        let opt = t.opt;
         let new_nxt = t.snd_una.plus(seg.seg_len());
         let first = !t.in_flight();
         if new_nxt.gt(t.snd_nxt) {
@@ -116,6 +145,8 @@ impl Stack {
             t.timeouts = 0;
         }
         let rto = SimDuration(t.rto_ns);
+        let tsval = options::ts_clock(now).wrapping_add(opt.ts_offset);
+        options::dress(&mut seg, &self.cfg, self.ipv6, &opt, tsval);
         if retransmit {
             self.emit_retransmit(seg, out);
         } else {

@@ -88,8 +88,11 @@ impl Stack {
             port,
         };
         let iss = SeqNum(rng.next_u32());
+        self.clock = now;
+        let ts_offset = self.ts_offset(local, remote);
         let id = self.insert(Role::Client, local, remote);
         let t = self.tcb_mut(id);
+        t.opt.ts_offset = ts_offset;
         t.user = true;
         t.syns_sent = 1;
         t.iss = iss;
@@ -134,6 +137,7 @@ impl Stack {
 
     /// write(): queue bytes; send at once if nothing is in flight. Ignored after close().
     pub fn write(&mut self, id: ConnId, data: Payload, now: SimTime, out: &mut Outbox) {
+        self.clock = now;
         let t = self.tcb_mut(id);
         if t.fin_queued {
             return;
@@ -148,6 +152,7 @@ impl Stack {
 
     /// close(): queue a FIN (RFC 9293 §3.10.4). Once only.
     pub fn close(&mut self, id: ConnId, now: SimTime, out: &mut Outbox) {
+        self.clock = now;
         let t = self.tcb_mut(id);
         if t.fin_queued {
             return;

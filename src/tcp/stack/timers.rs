@@ -50,6 +50,7 @@ impl Stack {
 
     /// The engine delivers a wake-up it was asked for.
     pub fn on_wake(&mut self, now: SimTime, wake: Wake, out: &mut Outbox) {
+        self.clock = now;
         if !self.alive {
             return;
         }
