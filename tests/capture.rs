@@ -417,3 +417,29 @@ fn freebsd_and_linux_lay_their_options_out_as_their_kernels_do() {
     // Linux SYN: mss, sackOK, TS, nop, wscale; FreeBSD SYN-ACK: mss, nop, wscale, sackOK, TS.
     assert_eq!(kinds, ["2,4,8,1,3", "2,1,3,4,8"]);
 }
+
+#[test]
+fn a_capture_that_would_exceed_the_output_budget_is_refused_before_running() {
+    let text = r#"{"duration_ms": 100000,
+      "hosts": [{"name": "s", "addrs": ["10.0.0.1"]}, {"name": "a", "addrs": ["10.0.0.9"]}],
+      "listeners": [{"host": "s", "port": 80}],
+      "attackers": [{"name": "f", "host": "a", "target": "10.0.0.1:80", "rate_per_s": 50000,
+                     "spoof": {"kind": "range", "base": "198.18.0.0", "count": 65536}}],
+      "capture": {"max_packets": 100000000, "max_bytes": 100000000000}}"#;
+    let scn = scenario::parse(text, "big.json", "big").unwrap();
+    let dir = std::env::temp_dir().join(format!("synsim-capture-budget-{}", std::process::id()));
+    let opts = RunOptions {
+        out_dir: dir.clone(),
+        charts: false,
+        max_output_bytes: 100 << 20,
+        ..Default::default()
+    };
+    match run_to_dir(&scn, &opts) {
+        Err(synsim::report::RunError::OutputBudget(msg)) => {
+            assert!(msg.contains("captures alone"), "{msg}");
+            assert!(msg.contains("capture.spoofed_one_in"), "{msg}");
+        }
+        other => panic!("not refused: {:?}", other.map(|r| r.summary.captures)),
+    }
+    assert!(!dir.exists(), "nothing created");
+}

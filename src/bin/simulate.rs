@@ -634,12 +634,12 @@ fn print_summary(
         c("TCPSynRetrans"),
         c("OutRsts")
     )?;
-    print_captures(w, s, out)?;
-    writeln!(w, "  output: {}", out.display())
+    print_files(w, s, out)
 }
 
-/// One line per capture file: packets written, what was left out, how to open it.
-fn print_captures(w: &mut impl Write, s: &Summary, out: &std::path::Path) -> io::Result<()> {
+/// One line per capture file (packets written, what was left out, how to open it), then the
+/// output directory.
+fn print_files(w: &mut impl Write, s: &Summary, out: &std::path::Path) -> io::Result<()> {
     for cap in &s.captures {
         let left = cap.sampled_out + cap.over_cap;
         let left = if left > 0 {
@@ -655,5 +655,5 @@ fn print_captures(w: &mut impl Write, s: &Summary, out: &std::path::Path) -> io:
             out.join(&cap.file).display()
         )?;
     }
-    Ok(())
+    writeln!(w, "  output: {}", out.display())
 }

@@ -10,6 +10,10 @@
 //! - `events.jsonl` (with the trace): the traffic estimate the loader makes for the event
 //!   budget (12 events per client attempt, 8 per attacker SYN), at
 //!   [`TRACE_BYTES_PER_EVENT`] bytes each (the shipped scenarios write 240 to 320).
+//! - captures: each capture point with a listener holds at least the attackers' SYNs and 6
+//!   packets per client attempt, at [`CAPTURE_BYTES_PER_PACKET`] each, up to its `max_bytes`
+//!   and `max_packets`
+//!   (other capture points are not counted: they see only their own traffic).
 //! - charts: bounded by their pixel size (an uncompressed upper bound of the four PNGs, plus
 //!   as much again for the SVGs and the page); listener series are capped, so the charts do not
 //!   grow with the scenario.
@@ -24,6 +28,9 @@ pub const DEFAULT_MAX_OUTPUT_BYTES: u64 = 2 << 30;
 
 /// Bytes per simulated event assumed for `events.jsonl`.
 pub const TRACE_BYTES_PER_EVENT: u64 = 150;
+
+/// Bytes per packet assumed for a capture (an Enhanced Packet Block of a bare SYN is 72).
+pub const CAPTURE_BYTES_PER_PACKET: u64 = 60;
 
 /// One file's estimated size.
 #[derive(Clone, Debug, PartialEq)]
@@ -71,6 +78,29 @@ pub fn estimate(scn: &Scenario, opts: &RunOptions) -> Vec<FileEstimate> {
             why: format!("about {events:.3e} events x {TRACE_BYTES_PER_EVENT} bytes"),
         });
     }
+    if let Some(c) = &scn.capture {
+        let packets = scn
+            .clients
+            .iter()
+            .map(|c| c.arrivals.expected() * 6.0)
+            .chain(scn.attackers.iter().map(|a| a.arrivals.expected()))
+            .sum::<f64>();
+        let one = ((packets * CAPTURE_BYTES_PER_PACKET as f64).min(u64::MAX as f64) as u64)
+            .min(c.max_bytes)
+            .min(c.max_packets.saturating_mul(CAPTURE_BYTES_PER_PACKET));
+        let points = c
+            .hosts
+            .iter()
+            .filter(|h| scn.listeners.iter().any(|l| l.host == **h))
+            .count() as u64;
+        v.push(FileEstimate {
+            name: "captures",
+            bytes: one.saturating_mul(points),
+            why: format!(
+                "{points} capture(s) of a listener host, about {packets:.3e} packets each (within capture.max_packets and max_bytes)"
+            ),
+        });
+    }
     if charts {
         let (w, h) = (scn.charts.width_px as u64, scn.charts.height_px as u64);
         v.push(FileEstimate {
@@ -114,6 +144,9 @@ pub fn check(scn: &Scenario, opts: &RunOptions) -> Result<(), String> {
         "timeline.csv" => "raise sample_interval_ms or shorten duration_ms",
         "events.jsonl" => "run without --trace or lower the traffic",
         "attempts.csv" => "lower --max-attempt-rows",
+        "captures" => {
+            "capture fewer hosts, lower capture.max_bytes or sample spoofed flows (capture.spoofed_one_in)"
+        }
         _ => "lower charts.width_px and charts.height_px",
     };
     Err(format!(

@@ -35,16 +35,46 @@ pub struct Recorder {
     pub per_host: Vec<HostPackets>,
 }
 
-#[derive(Default, Debug, Clone)]
+/// Packets by kind at one host: slot 0 counts ICMP errors, slot 1 + the five low flag bits
+/// (FIN, SYN, RST, PSH, ACK) a TCP segment with those flags; an array, so counting a packet
+/// costs one add.
+#[derive(Debug, Clone)]
 pub struct HostPackets {
-    pub sent: Vec<(&'static str, u64)>,
-    pub received: Vec<(&'static str, u64)>,
+    pub sent: [u64; 33],
+    pub received: [u64; 33],
 }
 
-fn bump(v: &mut Vec<(&'static str, u64)>, name: &'static str) {
-    match v.iter_mut().find(|(n, _)| *n == name) {
-        Some((_, c)) => *c += 1,
-        None => v.push((name, 1)),
+impl Default for HostPackets {
+    fn default() -> Self {
+        HostPackets {
+            sent: [0; 33],
+            received: [0; 33],
+        }
+    }
+}
+
+impl HostPackets {
+    fn slot(pkt: &Packet) -> usize {
+        if pkt.icmp.is_some() {
+            0
+        } else {
+            1 + (pkt.seg.flags.0 & 0x1f) as usize
+        }
+    }
+
+    /// The non-zero counts of `slots` by name (`ICMP`, `SYN,ACK`, ...).
+    pub fn named(slots: &[u64; 33]) -> impl Iterator<Item = (&'static str, u64)> + '_ {
+        slots
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(i, &n)| {
+                let name = match i {
+                    0 => "ICMP",
+                    _ => crate::wire::Flags(i as u8 - 1).name(),
+                };
+                (name, n)
+            })
     }
 }
 
@@ -104,22 +134,14 @@ impl Recorder {
 
 impl Observer for Recorder {
     fn tap(&mut self, _t: SimTime, host: HostId, tap: Tap, pkt: &Packet, _net: &Network) {
-        let name = if pkt.icmp.is_some() {
-            "ICMP"
-        } else {
-            pkt.seg.flags.name()
-        };
         let h = &mut self.per_host[host.0 as usize];
-        bump(
-            if tap == Tap::Out {
-                &mut h.sent
-            } else {
-                &mut h.received
-            },
-            name,
-        );
+        let slots = if tap == Tap::Out {
+            &mut h.sent
+        } else {
+            &mut h.received
+        };
+        slots[HostPackets::slot(pkt)] += 1;
     }
-
     fn packet(&mut self, _t: SimTime, fate: Fate, _p: &Packet, _n: &Network) {
         match fate {
             Fate::Send => self.packets_sent += 1,

@@ -14,6 +14,7 @@ use serde_json::Value;
 use super::Recorder;
 use super::histogram::Histogram;
 use super::phases::{Group, Phases};
+use super::recorder::HostPackets;
 use crate::net::HostId;
 use crate::sim::Outcome;
 use crate::sim::{RunStats, Simulation};
@@ -347,8 +348,8 @@ impl Summary {
             let s = HostSummary {
                 counters: counter_map(c),
                 profile: hs.profile.name(),
-                received: p.received.iter().copied().collect(),
-                sent: p.sent.iter().copied().collect(),
+                received: HostPackets::named(&p.received).collect(),
+                sent: HostPackets::named(&p.sent).collect(),
             };
             hosts.insert(hs.name.clone(), s);
         }

@@ -432,7 +432,9 @@ impl Simulation {
                 Note::Discard { seg, reason } => {
                     obs.packet(t, Fate::HostDrop(reason), &Packet::tcp(seg), &self.net)
                 }
-                Note::CookieSent { synack, keeps } => obs.cookie_sent(t, host, &synack, &keeps),
+                Note::CookieSent { segment, keeps } => {
+                    obs.cookie_sent(t, host, &out.segments[segment as usize], &keeps)
+                }
                 Note::CookieConnection {
                     listener,
                     remote,

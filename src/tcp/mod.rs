@@ -228,9 +228,10 @@ pub enum Note {
         remote: Endpoint,
         opts: options::ConnOptions,
     },
-    /// A cookie SYN-ACK is being sent, and what its cookie keeps of the SYN's options.
+    /// A cookie SYN-ACK is being sent (`segment`: its index in [`Outbox::segments`]), and what
+    /// its cookie keeps of the SYN's options.
     CookieSent {
-        synack: Segment,
+        segment: u32,
         keeps: options::ConnOptions,
     },
     /// Something an application holding the socket must hear about (see [`SocketEvent`]).

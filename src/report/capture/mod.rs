@@ -17,6 +17,7 @@
 //!   spoofed flows (an endpoint no host owns) can be sampled 1 in N by a hash of the 4-tuple, so
 //!   a kept flow keeps its SYN and every SYN-ACK. What was left out is in summary.json.
 
+mod comments;
 pub mod frame;
 
 use std::borrow::Cow;
@@ -38,6 +39,7 @@ use crate::spec::CaptureSpec;
 use crate::tcp::options::ConnOptions;
 use crate::time::SimTime;
 use crate::wire::{Packet, Segment};
+use comments::Key;
 
 /// What one capture wrote, for summary.json.
 #[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
@@ -57,14 +59,15 @@ pub struct CaptureStats {
 struct Pending {
     t: SimTime,
     pkt: Packet,
-    comment: Option<String>,
+    /// Index in [`comments::Comments`].
+    comment: Option<u32>,
 }
 
 struct Point<W: Write> {
     w: PcapNgWriter<W>,
     pending: Option<Pending>,
     /// A cookie SYN-ACK this host is about to send, and its comment.
-    cookie: Option<(Segment, String)>,
+    cookie: Option<(Segment, u32)>,
     stats: CaptureStats,
 }
 
@@ -78,6 +81,7 @@ pub struct CaptureWriter<W: Write> {
     last: Option<HostId>,
     /// Hosts down now (from the scenario's `alive` and the crash and restart events).
     down: Vec<bool>,
+    comments: comments::Comments,
     error: Option<std::io::Error>,
 }
 
@@ -130,6 +134,7 @@ impl<W: Write> CaptureWriter<W> {
             buf: Vec::new(),
             last: None,
             down: alive.iter().map(|a| !a).collect(),
+            comments: comments::Comments::default(),
             error: None,
         })
     }
@@ -174,7 +179,11 @@ impl<W: Write> CaptureWriter<W> {
             data: Cow::Borrowed(&self.buf),
             options: rec
                 .comment
-                .map(|c| vec![EnhancedPacketOption::Comment(Cow::Owned(c))])
+                .map(|c| {
+                    vec![EnhancedPacketOption::Comment(Cow::Borrowed(
+                        self.comments.text(c),
+                    ))]
+                })
                 .unwrap_or_default(),
         };
         match p.w.write_pcapng_block(block) {
@@ -226,18 +235,6 @@ fn pcap_error(e: pcap_file::PcapError) -> std::io::Error {
     }
 }
 
-/// What a cookie keeps, as a packet comment.
-fn cookie_comment(k: &ConnOptions) -> String {
-    let ws = k.wscale.map_or("no window scaling".to_string(), |(w, _)| {
-        format!("wscale {w}")
-    });
-    let sack = if k.sack { "SACK" } else { "no SACK" };
-    format!(
-        "SYN cookie: keeps MSS {} (the cookie table value), {ws}, {sack}",
-        k.peer_mss
-    )
-}
-
 impl<W: Write> Observer for CaptureWriter<W> {
     fn tap(&mut self, t: SimTime, host: HostId, tap: Tap, pkt: &Packet, net: &Network) {
         let h = host.0 as usize;
@@ -262,7 +259,7 @@ impl<W: Write> Observer for CaptureWriter<W> {
         // Whether it will still be down on arrival is not known yet: say what is known now.
         if let (Tap::Out, Some(to)) = (tap, net.addrs.owner(pkt.dst_addr())) {
             if self.down[to.0 as usize] {
-                comment = Some(format!("sent while {} is down", net.host_name(to)));
+                comment = Some(self.comments.get(Key::ToDownHost(to), net));
             }
         }
         p.pending = Some(Pending {
@@ -274,12 +271,15 @@ impl<W: Write> Observer for CaptureWriter<W> {
     }
 
     fn packet(&mut self, _t: SimTime, fate: Fate, pkt: &Packet, net: &Network) {
-        let verdict = match fate {
+        let key = match fate {
             Fate::Send | Fate::Deliver => return,
             // Decided at the receiver, whose capture never saw it (see the module doc).
             Fate::NetDrop(crate::net::NetDrop::HostDown) => return,
-            Fate::NetDrop(d) => Some((None, d.name(), None)),
-            Fate::HostDrop(r) => Some((self.last, r.name(), r.counter())),
+            Fate::NetDrop(d) => Key::Lost(d),
+            Fate::HostDrop(r) => match self.last {
+                Some(h) => Key::Dropped(h, r),
+                None => return,
+            },
         };
         let Some(h) = self.last else {
             return;
@@ -294,19 +294,11 @@ impl<W: Write> Observer for CaptureWriter<W> {
         if rec.pkt.seg != pkt.seg {
             return;
         }
-        if let Some((by, why, counter)) = verdict {
-            let mut c = match by {
-                Some(host) => format!("dropped by {}: {why}", net.host_name(host)),
-                None => format!("lost in the network: {why}"),
-            };
-            if let Some(counter) = counter {
-                c.push_str(&format!(" ({counter})"));
-            }
-            rec.comment = Some(match rec.comment.take() {
-                Some(prev) => format!("{prev}; {c}"),
-                None => c,
-            });
-        }
+        let c = self.comments.get(key, net);
+        rec.comment = Some(match rec.comment {
+            Some(prev) => self.comments.get(Key::Both(prev, c), net),
+            None => c,
+        });
     }
 
     fn host(&mut self, _t: SimTime, host: HostId, up: bool) {
@@ -315,7 +307,7 @@ impl<W: Write> Observer for CaptureWriter<W> {
 
     fn cookie_sent(&mut self, _t: SimTime, host: HostId, synack: &Segment, keeps: &ConnOptions) {
         if let Some(p) = self.points[host.0 as usize].as_mut() {
-            p.cookie = Some((*synack, cookie_comment(keeps)));
+            p.cookie = Some((*synack, self.comments.cookie(keeps)));
         }
     }
 }

@@ -76,7 +76,10 @@ impl Stack {
             opts: options::synack_options(&self.cfg, self.ipv6, &keeps, tsval),
             payload: Payload::EMPTY,
         };
-        out.notes.push(Note::CookieSent { synack, keeps });
+        out.notes.push(Note::CookieSent {
+            segment: out.segments.len() as u32,
+            keeps,
+        });
         self.emit(synack, out);
     }
 

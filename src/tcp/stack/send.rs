@@ -83,20 +83,20 @@ impl Stack {
             opts: TcpOptions::NONE,
             payload: Payload::EMPTY,
         };
-        let tsval = options::ts_clock(self.clock).wrapping_add(t.opt.ts_offset);
-        let mss = self.cfg.advmss(self.ipv6);
+        let tsval = || options::ts_clock(self.clock).wrapping_add(t.opt.ts_offset);
         if flags == Flags::SYN {
-            seg.opts = options::syn_offer(&self.cfg, self.ipv6, tsval);
-            seg.window = self.cfg.syn_window(mss);
+            seg.opts = options::syn_offer(&self.cfg, self.ipv6, tsval());
+            seg.window = self.cfg.syn_window(self.cfg.advmss(self.ipv6));
         } else if flags == Flags::SYN_ACK {
-            seg.opts = options::synack_options(&self.cfg, self.ipv6, &t.opt, tsval);
+            seg.opts = options::synack_options(&self.cfg, self.ipv6, &t.opt, tsval());
             let ts = if t.opt.timestamps {
                 options::TS_ALIGNED_LEN
             } else {
                 0
             };
-            seg.window = self.cfg.syn_window(mss - ts);
+            seg.window = self.cfg.syn_window(self.cfg.advmss(self.ipv6) - ts);
         } else {
+            let tsval = if t.opt.timestamps { tsval() } else { 0 };
             options::dress(&mut seg, &self.cfg, self.ipv6, &t.opt, tsval);
         }
         seg
