@@ -309,8 +309,8 @@ fn an_icmp_error_is_an_icmp_packet_quoting_the_syn() {
         return;
     }
     let text = r#"{"duration_ms": 5000,
-      "hosts": [{"name": "client", "addrs": ["10.1.0.2"], "stack": {"syn_retries": 1}}],
-      "network": {"icmp_unreachable": true},
+      "hosts": [{"name": "client", "addrs": ["10.1.0.2"], "profile": "freebsd"}],
+      "network": {"icmp_unreachable": true, "icmp_burst": 1, "icmp_interval_ms": 100000},
       "clients": [{"name": "c", "host": "client", "target": "10.1.0.99:80",
                    "arrivals": {"kind": "times", "times_ms": [0]}}]}"#;
     let scn = scenario::parse(text, "icmp.json", "icmp").unwrap();
@@ -329,6 +329,16 @@ fn an_icmp_error_is_an_icmp_packet_quoting_the_syn() {
     );
     assert!(!rows.is_empty(), "no ICMP in the client's capture");
     assert_eq!(rows[0], "10.1.0.99,10.1.0.2|3|1|1|80");
+    // A FreeBSD client keeps retrying after an ICMP error: each SYN says it was lost; the
+    // router's suppressed errors (rate limit: 1) never reached the client, and are nobody's
+    // verdict in its capture.
+    let syns = fields(&cap, "tcp.flags.syn == 1 && !icmp", &["frame.comment"]);
+    assert!(syns.len() >= 2, "{syns:?}");
+    assert!(
+        syns.iter().all(|c| c == "lost in the network: black_hole"),
+        "{syns:?}"
+    );
+    assert_eq!(count(&cap, "icmp"), 1, "one error within the rate limit");
 }
 
 #[test]

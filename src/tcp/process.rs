@@ -223,7 +223,6 @@ impl Stack {
         sc.paused_until = now + SimDuration::from_ms(base_ms).shl_saturating(sc.pause_backoff);
     }
 
-    /// A valid cookie ACK creates the connection directly (Linux `tcp_get_cookie_sock`).
     /// A segment for a half-open entry: Linux `tcp_check_req`, in its order.
     fn on_request_segment(&mut self, id: ConnId, seg: Segment, now: SimTime, out: &mut Outbox) {
         let li = self.tcb(id).listener.expect("request has a listener") as usize;

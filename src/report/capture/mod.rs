@@ -290,8 +290,14 @@ impl<W: Write> Observer for CaptureWriter<W> {
         let Some(rec) = p.pending.as_mut() else {
             return;
         };
-        // A discarded ICMP error is reported as its quoted segment.
-        if rec.pkt.seg != pkt.seg {
+        // A discarded ICMP error is reported as its quoted segment; a network verdict is about
+        // the very packet (an ICMP error the router's rate limit suppresses quotes the segment
+        // that was just recorded, and must not be pinned on it).
+        let same = match key {
+            Key::Dropped(..) => rec.pkt.seg == pkt.seg,
+            _ => rec.pkt == *pkt,
+        };
+        if !same {
             return;
         }
         let c = self.comments.get(key, net);
