@@ -453,3 +453,17 @@ fn a_capture_that_would_exceed_the_output_budget_is_refused_before_running() {
     }
     assert!(!dir.exists(), "nothing created");
 }
+
+#[test]
+fn more_than_256_capture_points_are_refused_naming_the_field() {
+    let hosts: Vec<Value> = (0..300)
+        .map(|i| serde_json::json!({"name": format!("h{i}"), "addrs": [format!("10.{}.{}.1", i / 250, i % 250)]}))
+        .collect();
+    let v = serde_json::json!({"duration_ms": 100, "hosts": hosts, "capture": {"hosts": "all"}});
+    let e = scenario::parse(&v.to_string(), "many.json", "many").unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        msg.contains("capture.hosts") && msg.contains("at most 256"),
+        "{msg}"
+    );
+}

@@ -6,6 +6,9 @@ use crate::scenario::raw::{RawCapture, RawCaptureHosts};
 use crate::scenario::{ScenarioError, Seg};
 use crate::spec::{CaptureSpec, HostSpec, ListenerSpec};
 
+/// Captures one run writes at most: each is a file held open for the whole run.
+pub const MAX_CAPTURE_POINTS: usize = 256;
+
 /// The capture points a word or a list of names stands for, in scenario host order; the
 /// error names the offending word or host. `"listeners"`: every host with a listener.
 pub fn capture_hosts(
@@ -39,10 +42,20 @@ pub fn capture_hosts(
             }
         }
     }
-    Ok((0..hosts.len() as u32)
+    let picked: Vec<HostId> = (0..hosts.len() as u32)
         .filter(|&h| picked[h as usize])
         .map(HostId)
-        .collect())
+        .collect();
+    if picked.len() > MAX_CAPTURE_POINTS {
+        return Err((
+            None,
+            format!(
+                "{} capture points; a run writes at most {MAX_CAPTURE_POINTS} captures (each is a file held open): name the hosts to capture",
+                picked.len()
+            ),
+        ));
+    }
+    Ok(picked)
 }
 
 impl Validator<'_> {
