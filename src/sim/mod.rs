@@ -103,6 +103,12 @@ pub struct Simulation {
 /// `/` (the loader's name rule), so stream names such as `host/NAME/stack` are unambiguous.
 fn hosts_of(scn: &Scenario, streams: &RngStreams) -> (AddrTable, Vec<HostRt>) {
     let mut addrs = AddrTable::default();
+    // Spoofed ranges first: an address inside one is that block's id, whoever interns it.
+    for a in &scn.attackers {
+        if let crate::spec::Spoof::Range { base, count } = a.spoof {
+            addrs.add_block(base, count);
+        }
+    }
     for (i, h) in scn.hosts.iter().enumerate() {
         for &a in &h.addrs {
             let id = addrs.intern(a);

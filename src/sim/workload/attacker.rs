@@ -16,11 +16,17 @@ use crate::wire::{AddrId, Endpoint, Flags, Payload, Segment, SeqNum, TcpOptions}
 /// Where the SYNs claim to come from.
 enum SpoofRt {
     Own(AddrId),
+    /// A block of the address table ([`AddrTable::add_block`]): a draw is arithmetic.
     Range {
+        block: u32,
+        count: u64,
+    },
+    /// A range registered too late or past the block id space: drawn addresses are interned
+    /// (memory grows with the addresses drawn).
+    Interned {
         base: u128,
         v4: bool,
         count: u64,
-        /// Addresses interned so far, by offset in the range.
         cache: FxHashMap<u64, AddrId>,
     },
     List(Vec<AddrId>),
@@ -69,11 +75,17 @@ pub fn attackers_of(
                     let own = host_addr(scn, a.host, like);
                     SpoofRt::Own(addrs.find(&own).expect("host address interned"))
                 }
-                Spoof::Range { base, count } => SpoofRt::Range {
-                    base: ip_to_u128(*base),
-                    v4: base.is_ipv4(),
-                    count: *count,
-                    cache: FxHashMap::default(),
+                Spoof::Range { base, count } => match addrs.add_block(*base, *count) {
+                    Some(block) => SpoofRt::Range {
+                        block,
+                        count: *count,
+                    },
+                    None => SpoofRt::Interned {
+                        base: ip_to_u128(*base),
+                        v4: base.is_ipv4(),
+                        count: *count,
+                        cache: FxHashMap::default(),
+                    },
                 },
                 Spoof::Hosts(hs) => SpoofRt::List(
                     hs.iter()
@@ -107,7 +119,11 @@ impl AttackerRt {
         let src_addr = match &mut self.spoof {
             SpoofRt::Own(id) => *id,
             SpoofRt::List(v) => v[self.rng.random_range(0..v.len())],
-            SpoofRt::Range {
+            SpoofRt::Range { block, count } => {
+                let i = self.rng.random_range(0..*count);
+                addrs.block_addr(*block, i)
+            }
+            SpoofRt::Interned {
                 base,
                 v4,
                 count,
