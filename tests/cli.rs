@@ -37,9 +37,12 @@ fn help_and_version() {
         "--out",
         "--seed",
         "--trace",
+        "--pcap",
         "--no-charts",
         "--explain-profile",
         "--max-output-bytes",
+        "summary.json",
+        "pcapng",
     ] {
         assert!(out.contains(flag), "help lacks {flag}");
     }
@@ -250,4 +253,53 @@ fn explain_profile_prints_knobs() {
     );
     let o = simulate(&["--explain-profile", "solaris"]);
     assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
+fn a_scenario_on_standard_input_runs_like_a_file_and_errors_name_stdin() {
+    use std::io::Write;
+    let run = |text: &[u8], out: &Path| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_simulate"))
+            .args(["-", "--no-charts", "-q", "--out"])
+            .arg(out)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(text).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let dir = tmp("stdin");
+    let text = fs::read(scenario("handshake")).unwrap();
+    let o = run(&text, &dir.join("a"));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let from_file = tmp("stdin-file");
+    let f = simulate(&[
+        &scenario("handshake"),
+        "--no-charts",
+        "-q",
+        "--out",
+        from_file.to_str().unwrap(),
+    ]);
+    assert!(f.status.success());
+    // The same scenario, the same files; only the default name differs (`stdin` vs the stem),
+    // and the scenario sets none, so compare what does not carry it.
+    for name in ["timeline.csv", "attempts.csv"] {
+        assert_eq!(
+            fs::read(dir.join("a").join(name)).unwrap(),
+            fs::read(from_file.join(name)).unwrap(),
+            "{name}"
+        );
+    }
+    let summary = fs::read_to_string(dir.join("a/summary.json")).unwrap();
+    assert!(
+        summary.contains("\"scenario_name\": \"stdin\""),
+        "{summary}"
+    );
+    let o = run(b"{\"duration_ms\": 10, \"hosts\": []}", &dir.join("b"));
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(e.contains("<stdin>") && e.contains("hosts"), "{e}");
+    assert!(!dir.join("b").exists(), "no output for a bad scenario");
 }

@@ -35,7 +35,8 @@ directory. The same scenario and seed always give byte-identical files.",
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
-    /// Scenario file (JSON).
+    /// Scenario file (JSON); `-` reads it from standard input (output then defaults to
+    /// output/stdin/).
     #[arg(required_unless_present = "explain_profile")]
     scenario: Option<PathBuf>,
     /// Output directory [default: output/<scenario file stem>/].

@@ -316,11 +316,13 @@ fn run_into(
     })
 }
 
-/// Default output directory for a scenario file: `output/<file stem>/`.
+/// Default output directory for a scenario file: `output/<file stem>/` (`output/stdin/` for `-`).
 pub fn default_out_dir(scenario_file: &Path) -> PathBuf {
-    let stem = scenario_file
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "scenario".into());
+    let stem = match scenario_file.file_stem() {
+        // `simulate -` reads the scenario from standard input.
+        _ if scenario_file == Path::new("-") => "stdin".into(),
+        Some(s) => s.to_string_lossy().into_owned(),
+        None => "scenario".into(),
+    };
     Path::new("output").join(stem)
 }

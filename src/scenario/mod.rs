@@ -118,12 +118,18 @@ pub fn load_with_max_events(
 
 /// [`load`] with overrides and limits.
 pub fn load_with(path: &Path, opts: &LoadOptions) -> Result<Scenario, ScenarioError> {
-    let file = path.display().to_string();
+    let stdin = path == Path::new(read::STDIN);
+    let file = if stdin {
+        "<stdin>".to_string()
+    } else {
+        path.display().to_string()
+    };
     let text = read::scenario_text(path, &file, opts.max_file_bytes)?;
-    let stem = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "scenario".into());
+    let stem = match path.file_stem() {
+        _ if stdin => "stdin".into(),
+        Some(s) => s.to_string_lossy().into_owned(),
+        None => "scenario".into(),
+    };
     parse_with(&text, &file, &stem, opts)
 }
 

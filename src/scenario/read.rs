@@ -30,19 +30,31 @@ pub(super) fn too_large(file: &str, size: u64, max: u64) -> ScenarioError {
     )
 }
 
-/// The file's text, refused unread if its size is above `max`; at most `max + 1` bytes are
+/// The path that stands for standard input (`simulate -`).
+pub const STDIN: &str = "-";
+
+/// The file's text (standard input for [`STDIN`]), refused unread if its size is above `max`; at most `max + 1` bytes are
 /// ever read (a file that grows, or reports no size, cannot get past).
 pub(super) fn scenario_text(path: &Path, file: &str, max: u64) -> Result<String, ScenarioError> {
     let cannot = |e: std::io::Error| unplaced(file, format!("cannot read scenario file: {e}"));
-    let f = File::open(path).map_err(cannot)?;
-    let meta = f.metadata().map_err(cannot)?;
-    if meta.is_file() && meta.len() > max {
-        return Err(too_large(file, meta.len(), max));
+    let mut bytes = Vec::new();
+    if path == Path::new(STDIN) {
+        std::io::stdin()
+            .lock()
+            .take(max.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(cannot)?;
+    } else {
+        let f = File::open(path).map_err(cannot)?;
+        let meta = f.metadata().map_err(cannot)?;
+        if meta.is_file() && meta.len() > max {
+            return Err(too_large(file, meta.len(), max));
+        }
+        bytes.reserve(meta.len().min(max) as usize);
+        f.take(max.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(cannot)?;
     }
-    let mut bytes = Vec::with_capacity(meta.len().min(max) as usize);
-    f.take(max.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(cannot)?;
     if bytes.len() as u64 > max {
         return Err(unplaced(
             file,
