@@ -79,3 +79,48 @@ fn another_seed_gives_another_run() {
     assert_ne!(ev(&a), ev(&b));
     let _ = fs::remove_dir_all(&tmp);
 }
+
+#[test]
+fn a_progress_callback_sees_time_advance_and_changes_no_output() {
+    use std::sync::{Arc, Mutex};
+    use synsim::report::{Progress, RunOptions, run_to_dir};
+    let tmp = std::env::temp_dir().join(format!("synsim-progress-{}", std::process::id()));
+    let scn = load("syn_flood");
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    let opts = RunOptions {
+        out_dir: tmp.join("with"),
+        charts: false,
+        progress: Some(Progress(Arc::new(move |t, n| {
+            log.lock().unwrap().push((t, n))
+        }))),
+        ..Default::default()
+    };
+    run_to_dir(&scn, &opts).unwrap();
+    let calls = seen.lock().unwrap().clone();
+    assert!(calls.len() > 10, "{} calls", calls.len());
+    assert!(
+        calls
+            .windows(2)
+            .all(|w| w[0].0 <= w[1].0 && w[0].1 < w[1].1)
+    );
+    assert!(
+        calls
+            .iter()
+            .all(|&(_, n)| n % synsim::report::CANCEL_POLL_EVENTS == 0)
+    );
+    let without = RunOptions {
+        out_dir: tmp.join("without"),
+        charts: false,
+        ..Default::default()
+    };
+    run_to_dir(&scn, &without).unwrap();
+    for f in ["summary.json", "timeline.csv", "attempts.csv"] {
+        assert_eq!(
+            fs::read(tmp.join("with").join(f)).unwrap(),
+            fs::read(tmp.join("without").join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    let _ = fs::remove_dir_all(&tmp);
+}

@@ -17,7 +17,7 @@ use synsim::report::{self, RunError, RunOptions, RunReport, Summary};
 use synsim::scenario;
 use synsim::sim::Outcome;
 use synsim::tcp::{Profile, StackConfig, wheel};
-use synsim::time::SimDuration;
+use synsim::time::{SimDuration, SimTime};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -218,9 +218,14 @@ fn run(cli: Cli) -> Result<(), Fail> {
         max_output_bytes: cli.max_output_bytes,
         max_attempt_rows: cli.max_attempt_rows,
         cancel: Some(Arc::clone(&signal)),
+        progress: (!cli.quiet).then(|| progress_line(scn.duration)),
     };
     let wall = Instant::now();
-    let rep = report::run_to_dir(&scn, &opts).map_err(|e| match e {
+    let rep = report::run_to_dir(&scn, &opts);
+    if let Some(p) = &opts.progress {
+        (p.0)(SimTime::ZERO, u64::MAX); // clears the line
+    }
+    let rep = rep.map_err(|e| match e {
         RunError::Interrupted { at } => {
             let when = match at {
                 Some(t) => format!("at t = {t} of simulated time"),
@@ -250,6 +255,41 @@ fn run(cli: Cli) -> Result<(), Fail> {
         print_stats(&mut out, &rep, scn.duration.as_secs_f64(), secs)?;
     }
     Ok(())
+}
+
+/// A progress line on stderr (simulated time, events/s, ETA), shown once a run has taken a
+/// second and only when stderr is a terminal (indicatif hides itself otherwise). Called with
+/// `u64::MAX` events, it clears the line.
+fn progress_line(duration: SimDuration) -> report::Progress {
+    let start = Instant::now();
+    let total_ms = (duration.as_ns() / 1_000_000).max(1);
+    let bar = indicatif::ProgressBar::new(total_ms);
+    bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:20} {msg}, {eta} left")
+            .expect("static template"),
+    );
+    let shown = AtomicBool::new(false);
+    report::Progress(Arc::new(move |t, events| {
+        if events == u64::MAX {
+            bar.finish_and_clear();
+            return;
+        }
+        let secs = start.elapsed().as_secs_f64();
+        if secs < 1.0 {
+            return;
+        }
+        if !shown.swap(true, Ordering::Relaxed) {
+            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        }
+        bar.set_position((t.as_ns() / 1_000_000).min(total_ms));
+        bar.set_message(format!(
+            "{:.1}/{:.1} s simulated, {:.2} M events/s",
+            t.as_secs_f64(),
+            total_ms as f64 / 1000.0,
+            events as f64 / secs / 1e6
+        ));
+    }))
 }
 
 fn sweep(out: &mut impl Write, a: &SweepArgs) -> Result<(), Fail> {

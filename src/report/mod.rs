@@ -113,6 +113,19 @@ pub struct RunOptions {
     /// Set to non-zero (by a signal handler, say) to stop the run: it ends with
     /// [`RunError::Interrupted`] and writes nothing. Polled every [`CANCEL_POLL_EVENTS`] events.
     pub cancel: Option<Arc<AtomicUsize>>,
+    /// Told the simulated time and the events so far, every [`CANCEL_POLL_EVENTS`] events (a
+    /// progress line; it must not touch the run).
+    pub progress: Option<Progress>,
+}
+
+/// A progress callback: `(simulated time of the last event, events processed)`.
+#[derive(Clone)]
+pub struct Progress(pub Arc<dyn Fn(SimTime, u64) + Send + Sync>);
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress(..)")
+    }
 }
 
 impl Default for RunOptions {
@@ -125,6 +138,7 @@ impl Default for RunOptions {
             max_output_bytes: budget::DEFAULT_MAX_OUTPUT_BYTES,
             max_attempt_rows: attempts::DEFAULT_MAX_ATTEMPT_ROWS,
             cancel: None,
+            progress: None,
         }
     }
 }
@@ -196,11 +210,17 @@ fn drive<O: Observer>(
     obs: &mut O,
     opts: &RunOptions,
 ) -> Result<RunStats, RunError> {
-    if opts.cancel.is_some() {
+    if opts.cancel.is_some() || opts.progress.is_some() {
         let mut n = 0u64;
         while sim.step(obs)? {
             n += 1;
-            if n % CANCEL_POLL_EVENTS == 0 && cancelled(opts) {
+            if n % CANCEL_POLL_EVENTS != 0 {
+                continue;
+            }
+            if let Some(p) = &opts.progress {
+                (p.0)(sim.now(), n);
+            }
+            if cancelled(opts) {
                 // The engine has no clock accessor: a zero budget makes the next step report
                 // the time of the event it would have processed.
                 sim.set_max_events(sim.events());

@@ -91,6 +91,8 @@ pub struct Simulation {
     end: SimTime,
     sample_interval: SimDuration,
     next_sample: SimTime,
+    /// The time of the last event processed.
+    now: SimTime,
     sample: Sample,
     /// Listeners in scenario order: (host, index in its stack).
     listener_refs: Vec<(HostId, usize)>,
@@ -197,6 +199,7 @@ impl Simulation {
             end: SimTime::ZERO + scn.duration,
             sample_interval: scn.sample_interval,
             next_sample: SimTime::ZERO,
+            now: SimTime::ZERO,
             sample: Sample {
                 counts: [[0; 11]; 2],
                 listeners: vec![ListenerSample::default(); n_listeners],
@@ -269,6 +272,7 @@ impl Simulation {
             self.take_sample(obs);
         }
         let (t, ev) = self.queue.pop().expect("peeked");
+        self.now = t;
         self.stats.events += 1;
         if self.stats.events > self.max_events {
             return Err(SimError::Budget {
@@ -282,6 +286,11 @@ impl Simulation {
             self.stats.peak_queued_events = q;
         }
         Ok(true)
+    }
+
+    /// The simulated time of the last event processed.
+    pub fn now(&self) -> SimTime {
+        self.now
     }
 
     /// Events processed so far.
