@@ -298,3 +298,34 @@ fn index_html_renders_in_headless_chromium() {
     );
     let _ = fs::remove_dir_all(&dir);
 }
+
+/// Odd text sizes put periods a pixel above the digits in the PNGs (see `FONT` in
+/// src/report/charts/mod.rs): every size literal in the chart code must be even.
+#[test]
+fn every_chart_text_size_is_even() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = vec![root.join("sweep/charts.rs")];
+    for dir in ["report/charts", "sweep/charts"] {
+        for e in std::fs::read_dir(root.join(dir)).unwrap() {
+            files.push(e.unwrap().path());
+        }
+    }
+    let mut checked = 0;
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        for pat in ["FONT, ", "font(", "compact { "] {
+            for (i, _) in text.match_indices(pat) {
+                let rest = &text[i + pat.len()..];
+                let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                if let Ok(n) = digits.parse::<u32>() {
+                    if pat == "compact { " && !rest[digits.len()..].starts_with(" } else { ") {
+                        continue;
+                    }
+                    checked += 1;
+                    assert!(n % 2 == 0, "{}: text size {n} is odd", f.display());
+                }
+            }
+        }
+    }
+    assert!(checked > 30, "only {checked} sizes found");
+}

@@ -330,6 +330,7 @@ impl Simulation {
                 accept_queue: acc,
                 drops: c.listen_drops,
                 cookies: c.syncookies_sent,
+                evicted: c.syn_queue_recycled + c.syncache_bucket_overflow,
             };
         }
         self.stats.peak_live_connections = self.stats.peak_live_connections.max(live);

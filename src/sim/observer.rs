@@ -48,6 +48,9 @@ pub struct ListenerSample {
     pub accept_queue: u64,
     pub drops: u64,
     pub cookies: u64,
+    /// Cumulative half-open entries evicted to make room for a new SYN (SynQueueRecycled,
+    /// SyncacheBucketOverflow): the drops of a queue that never refuses a SYN.
+    pub evicted: u64,
 }
 
 /// The end of one legitimate attempt.

@@ -330,7 +330,7 @@ fn draw_lines(root: &Area, g: &Grid) -> Res {
     let (x0, x1) = axis.range(g.xs.len());
     let (y0, y1) = g.y_range();
     let ticks = axis.ticks(&g.xs, x0, x1);
-    let label = font(13);
+    let label = font(14);
     // Categorical labels wider than their slot are drawn vertically.
     let slot = (plot.dim_in_pixel().0 as i32 - 100) / g.xs.len().max(1) as i32;
     let widest = ticks
@@ -361,8 +361,8 @@ fn draw_lines(root: &Area, g: &Grid) -> Res {
         .y_label_formatter(&|v| tick(*v))
         .x_desc(g.columns[0].as_str())
         .y_desc(g.metric)
-        .label_style((FONT, 13))
-        .axis_desc_style((FONT, 15))
+        .label_style((FONT, 14))
+        .axis_desc_style((FONT, 14))
         .draw()?;
     x_ticks(root, &chart, &ticks, vertical, label_h - 12)?;
     draw_series(&mut chart, g, &axis, (x0, x1), (y0, y1))?;
@@ -390,7 +390,7 @@ fn x_ticks(
 ) -> Res {
     let (xr, yr) = (chart.x_range(), chart.y_range());
     let mut right = i32::MIN;
-    let style = font(13);
+    let style = font(14);
     for (p, l) in ticks {
         if *p < xr.start || *p > xr.end {
             continue;
@@ -489,15 +489,15 @@ fn draw_series(
 
 /// Width of the legend: its title (the second column) and one entry per series.
 fn legend_width(root: &Area, g: &Grid) -> u32 {
-    let bold = (FONT, 13, FontStyle::Bold).into_font().color(&BLACK);
+    let bold = (FONT, 14, FontStyle::Bold).into_font().color(&BLACK);
     let head = text_w(root, &g.columns[1], &bold);
-    let entries = g.series.iter().map(|s| 32 + text_w(root, s, &font(13)));
+    let entries = g.series.iter().map(|s| 32 + text_w(root, s, &font(14)));
     (entries.fold(head, i32::max) + 24).clamp(120, 240) as u32
 }
 
 fn draw_legend(area: &Area, g: &Grid) -> Res {
     let (w, h) = area.dim_in_pixel();
-    let bold = (FONT, 13, FontStyle::Bold).into_font().color(&BLACK);
+    let bold = (FONT, 14, FontStyle::Bold).into_font().color(&BLACK);
     let head = fit(area, &g.columns[1], w as i32 - 16, &bold);
     area.draw(&Text::new(head, (8, 14), bold))?;
     let rows = ((h as i32 - 60) / 20).max(1) as usize;
@@ -511,7 +511,7 @@ fn draw_legend(area: &Area, g: &Grid) -> Res {
         .enumerate()
         .map(|(s, l)| {
             let (c, d) = line_style(s);
-            (fit(area, l, w as i32 - 50, &font(13)), c, d)
+            (fit(area, l, w as i32 - 50, &font(14)), c, d)
         })
         .collect();
     if shown < g.series.len() {

@@ -130,6 +130,7 @@ fn every_timeline_row_has_the_header_column_count() {
                 accept_queue: 2,
                 drops: 3,
                 cookies: 4,
+                evicted: 5,
             };
             listeners.len()
         ],

@@ -187,7 +187,7 @@ impl<'a> LadderChart<'a> {
     where
         DB::ErrorType: 'static,
     {
-        let font = (FONT, 11, FontStyle::Bold).into_font();
+        let font = (FONT, 12, FontStyle::Bold).into_font();
         let (w, _) = area.estimate_text_size(text, &font.clone().into_text_style(area))?;
         let w = w as i32 + 8;
         let x0 = if left { x } else { x - w };
@@ -216,7 +216,7 @@ impl<'a> LadderChart<'a> {
         let (w, h) = area.dim_in_pixel();
         let (w, h) = (w as i32, h as i32);
         let bold = (FONT, 14, FontStyle::Bold).into_font().color(&BLACK);
-        let small = (FONT, 11).into_font().color(&NOTE);
+        let small = (FONT, 12).into_font().color(&NOTE);
         let centre = Pos::new(HPos::Center, VPos::Top);
         area.draw(&Text::new(
             format!("connection {}", n + 1),
@@ -320,10 +320,10 @@ impl<'a> LadderChart<'a> {
             nums.push_str(&format!(" len={}", s.len));
         }
         let color = if s.retx { RETX } else { SEGMENT };
-        let f1 = (FONT, if compact { 11 } else { 12 }, FontStyle::Bold)
+        let f1 = (FONT, if compact { 10 } else { 12 }, FontStyle::Bold)
             .into_font()
             .color(&color);
-        let f2 = (FONT, if compact { 10 } else { 11 })
+        let f2 = (FONT, if compact { 10 } else { 12 })
             .into_font()
             .color(&color);
         let lines: Vec<(String, TextStyle)> = vec![(head, f1), (nums, f2)];
@@ -398,7 +398,7 @@ impl Chart for LadderChart<'_> {
             ),
         )?;
         let (w, h) = root.dim_in_pixel();
-        let note = (FONT, 13).into_font().color(&RGBColor(60, 60, 60));
+        let note = (FONT, 14).into_font().color(&RGBColor(60, 60, 60));
         let foot = [
             "seq/ack are relative: 0 is the sender's initial sequence number (ISN), so ack=1 \
              acknowledges the SYN. Coloured boxes: the TCP state entered at that moment.",
@@ -480,7 +480,7 @@ fn breaks<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let small = (FONT, 11).into_font().color(&NOTE);
+    let small = (FONT, 12).into_font().color(&NOTE);
     for &(u, skipped) in &lay.breaks {
         let y = g.py(u);
         for x in [g.xc, g.xs] {
@@ -517,7 +517,7 @@ fn time_labels<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let small = (FONT, 11).into_font().color(&NOTE);
+    let small = (FONT, 12).into_font().color(&NOTE);
     let in_ms = lay.keys.last().is_none_or(|k| k.0.as_secs_f64() < 10.0);
     let mut last: Option<(SimTime, i32)> = None;
     for (k, &u) in lay.keys.iter().zip(&lay.y) {

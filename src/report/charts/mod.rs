@@ -44,6 +44,11 @@ use crate::wire::Packet;
 pub(crate) type DrawResult = Result<(), Box<dyn Error>>;
 
 /// Font family every chart uses (registered from the embedded DejaVu Sans).
+///
+/// Every text size in the charts is an even number of pixels: plotters' ab_glyph renderer
+/// places each glyph at `size / 2 + top` truncated toward zero, so at an odd size a glyph
+/// rising above the baseline and one sitting on it round in opposite directions, and periods
+/// showed a pixel above the digits ("32·5 ms"). `tests/charts.rs` checks the sizes.
 pub(crate) const FONT: &str = "sans-serif";
 
 /// Registers DejaVu Sans (regular and bold) as [`FONT`], once per process.
@@ -149,7 +154,7 @@ where
 {
     let x_max = unit.of(duration_s).max(1e-9);
     let mut chart = ChartBuilder::on(area)
-        .caption(caption, (FONT, 17))
+        .caption(caption, (FONT, 16))
         .margin_right(margin_right)
         .margin_left(10)
         .x_label_area_size(42)
@@ -164,8 +169,8 @@ where
         .y_labels(y_labels)
         .x_label_formatter(&|v| tick(*v))
         .y_label_formatter(&|v| format!("{v:.0}"))
-        .label_style((FONT, 13))
-        .axis_desc_style((FONT, 15))
+        .label_style((FONT, 14))
+        .axis_desc_style((FONT, 14))
         .draw()?;
     Ok(chart)
 }
@@ -314,7 +319,7 @@ where
     DB::ErrorType: 'static,
 {
     use plotters::style::text_anchor::{HPos, Pos, VPos};
-    let style = (FONT, 13)
+    let style = (FONT, 14)
         .into_font()
         .color(&BLACK)
         .pos(Pos::new(HPos::Left, VPos::Center));

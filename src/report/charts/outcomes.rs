@@ -76,8 +76,8 @@ impl OutcomesChart<'_> {
             .y_labels(8)
             .x_label_formatter(&|v| tick(*v))
             .y_label_formatter(&|v| tick(*v))
-            .label_style((FONT, 13))
-            .axis_desc_style((FONT, 15))
+            .label_style((FONT, 14))
+            .axis_desc_style((FONT, 14))
             .draw()?;
         self.windows.shade(&mut chart, xu)?;
         // Failures last, so they stay visible over the (usually many) successes.
@@ -104,12 +104,12 @@ impl OutcomesChart<'_> {
         }
         // Legend: the outcomes present, with their counts, on one line above the plot.
         let mut x = 85;
-        let style = (FONT, 13)
+        let style = (FONT, 14)
             .into_font()
             .color(&BLACK)
             .pos(Pos::new(HPos::Left, VPos::Center));
         for o in Outcome::ALL {
-            let n = pts.iter().filter(|p| p.outcome == o).count();
+            let n = self.points.counts[o as usize];
             if n == 0 {
                 continue;
             }
@@ -122,9 +122,10 @@ impl OutcomesChart<'_> {
         if (pts.len() as u64) < self.points.total {
             area.draw(&Text::new(
                 format!(
-                    "(first {} of {} attempts shown)",
+                    "({} of {} attempts shown: 1 in {}, over the whole run)",
                     pts.len(),
-                    self.points.total
+                    self.points.total,
+                    self.points.stride
                 ),
                 (x, 16),
                 style,
@@ -142,7 +143,7 @@ impl OutcomesChart<'_> {
         let xu = TimeUnit::for_max(max_s);
         let x_max = xu.of(max_s * 1.08).max(xu.of(0.001));
         let mut chart = ChartBuilder::on(area)
-            .caption("connect latency CDF (established)", (FONT, 17))
+            .caption("connect latency CDF (established)", (FONT, 16))
             .margin_right(30)
             .margin_left(10)
             .margin_top(8)
@@ -158,15 +159,15 @@ impl OutcomesChart<'_> {
             .y_labels(6)
             .x_label_formatter(&|v| tick(*v))
             .y_label_formatter(&|v| tick(*v))
-            .label_style((FONT, 13))
-            .axis_desc_style((FONT, 15))
+            .label_style((FONT, 14))
+            .axis_desc_style((FONT, 14))
             .draw()?;
         let Some(&(first, _)) = cdf.first() else {
             let (w, h) = chart.plotting_area().dim_in_pixel();
             area.draw(&Text::new(
                 "no connection was established",
                 (w as i32 / 2 + 60, h as i32 / 2 + 40),
-                (FONT, 15)
+                (FONT, 14)
                     .into_font()
                     .color(&RGBColor(110, 110, 110))
                     .pos(Pos::new(HPos::Center, VPos::Center)),
@@ -198,7 +199,7 @@ impl OutcomesChart<'_> {
         ];
         let (w, h) = chart.plotting_area().dim_in_pixel();
         let pa = chart.plotting_area().strip_coord_spec();
-        let style = (FONT, 13)
+        let style = (FONT, 14)
             .into_font()
             .color(&BLACK)
             .pos(Pos::new(HPos::Right, VPos::Bottom));

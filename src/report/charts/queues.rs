@@ -40,6 +40,8 @@ type Series = Vec<(f64, f64)>;
 const DROPS: RGBColor = RGBColor(0, 0, 0);
 /// Colour of the cookie rate line.
 const COOKIES: RGBColor = RGBColor(23, 140, 160);
+/// Colour of the eviction rate line.
+const EVICTED: RGBColor = RGBColor(150, 80, 190);
 
 /// Lighter shade for the second and later listeners.
 fn shade(c: RGBColor, i: usize) -> RGBColor {
@@ -75,10 +77,12 @@ impl QueuesChart<'_> {
         }
     }
 
-    /// Per-second rates of listener `i`'s cumulative drops and cookies between points.
-    fn rates(&self, i: usize) -> (Series, Series) {
+    /// Per-second rates of listener `i`'s cumulative drops, cookies and evictions between
+    /// points.
+    fn rates(&self, i: usize) -> (Series, Series, Series) {
         let mut drops = Vec::new();
         let mut cookies = Vec::new();
+        let mut evicted = Vec::new();
         for w in self.points.windows(2) {
             let dt = w[1].t - w[0].t;
             if dt <= 0.0 {
@@ -87,8 +91,9 @@ impl QueuesChart<'_> {
             let (a, b) = (&w[0].listeners[i], &w[1].listeners[i]);
             drops.push((w[1].t, b.drops.saturating_sub(a.drops) as f64 / dt));
             cookies.push((w[1].t, b.cookies.saturating_sub(a.cookies) as f64 / dt));
+            evicted.push((w[1].t, b.evicted.saturating_sub(a.evicted) as f64 / dt));
         }
-        (drops, cookies)
+        (drops, cookies, evicted)
     }
 
     fn occupancy<DB: DrawingBackend>(
@@ -179,13 +184,13 @@ impl QueuesChart<'_> {
         let series: Vec<_> = (0..self.drawn().len()).map(|i| self.rates(i)).collect();
         let max = series
             .iter()
-            .flat_map(|(d, c)| d.iter().chain(c))
+            .flat_map(|(d, c, e)| d.iter().chain(c).chain(e))
             .map(|p| p.1)
             .fold(0.0, f64::max);
         let y_max = (max * 1.1).max(4.0).ceil();
         let mut chart = time_panel(
             &plot,
-            "SYNs dropped and SYN cookies sent, per second",
+            "SYNs dropped, SYN cookies sent and half-open entries evicted, per second",
             unit,
             self.duration_s,
             y_max,
@@ -195,9 +200,16 @@ impl QueuesChart<'_> {
         )?;
         self.windows.shade(&mut chart, unit)?;
         let mut items: Vec<LineItem> = Vec::new();
-        for (i, (drops, cookies)) in series.iter().enumerate() {
+        for (i, (drops, cookies, evicted)) in series.iter().enumerate() {
             let name = &self.listeners[i];
             let (dc, cc) = (shade(DROPS, i), shade(COOKIES, i));
+            // Evictions only where there are any (recycle-oldest, a SYN cache).
+            if evicted.iter().any(|p| p.1 > 0.0) {
+                let ec = shade(EVICTED, i);
+                let pts: Vec<_> = evicted.iter().map(|&(t, r)| (unit.of(t), r)).collect();
+                chart.draw_series(LineSeries::new(pts, ec.stroke_width(2)))?;
+                items.push((format!("{name} entries evicted/s"), ec, false));
+            }
             let pts =
                 |v: &Vec<(f64, f64)>| v.iter().map(|&(t, r)| (unit.of(t), r)).collect::<Vec<_>>();
             chart.draw_series(LineSeries::new(pts(cookies), cc.stroke_width(2)))?;

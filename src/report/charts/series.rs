@@ -6,7 +6,7 @@ use crate::time::SimTime;
 
 /// Timeline points kept at most (between half and all of this once the run is long).
 pub const TIMELINE_POINTS: usize = 2000;
-/// Outcome points kept (the first attempts to finish).
+/// Outcome points kept at most (sampled evenly over the run, see [`OutcomePoints`]).
 pub const OUTCOME_POINTS: usize = 20_000;
 /// Listeners whose queues the charts draw (the first ones, in scenario order); the others are
 /// named as left out in the legend (timeline.csv has them all). Keeps the charts' size and
@@ -43,6 +43,7 @@ impl Point {
             a.accept_queue = a.accept_queue.max(b.accept_queue);
             a.drops = b.drops;
             a.cookies = b.cookies;
+            a.evicted = b.evicted;
         }
     }
 }
@@ -110,31 +111,53 @@ pub struct OutcomePoint {
     pub outcome: Outcome,
 }
 
-/// The first finished attempts (at most `cap`), and how many finished in all.
+/// Finished attempts, sampled evenly over the run: every `stride`-th attempt to finish is
+/// kept; when `cap` points are held, every other one is dropped and the stride doubles, so the
+/// points always span the whole run (a one-hour flood is drawn to its end) in bounded memory.
 #[derive(Clone, Debug)]
 pub struct OutcomePoints {
     cap: usize,
     pub points: Vec<OutcomePoint>,
     pub total: u64,
+    /// One attempt in `stride` is kept.
+    pub stride: u64,
+    /// Every finished attempt by outcome (indexed by `Outcome as usize`), kept or not.
+    pub counts: [u64; 6],
 }
 
 impl OutcomePoints {
     pub fn new(cap: usize) -> Self {
         OutcomePoints {
-            cap,
+            cap: cap.max(2),
             points: Vec::new(),
             total: 0,
+            stride: 1,
+            counts: [0; 6],
         }
     }
     pub fn push(&mut self, o: &OutcomeRecord) {
+        let n = self.total;
         self.total += 1;
-        if self.points.len() < self.cap {
-            self.points.push(OutcomePoint {
-                start_s: o.started.as_secs_f64(),
-                took_s: o.ended.since(o.started).as_secs_f64(),
-                outcome: o.outcome,
-            });
+        self.counts[o.outcome as usize] += 1;
+        if n % self.stride != 0 {
+            return;
         }
+        if self.points.len() == self.cap {
+            let mut i = 0;
+            self.points.retain(|_| {
+                i += 1;
+                i % 2 == 1
+            });
+            self.stride *= 2;
+            if n % self.stride != 0 {
+                return;
+            }
+        }
+        self.points.push(OutcomePoint {
+            start_s: o.started.as_secs_f64(),
+            took_s: o.ended.since(o.started).as_secs_f64(),
+            outcome: o.outcome,
+        });
     }
 }
 
@@ -150,8 +173,49 @@ mod tests {
                 accept_queue: 0,
                 drops,
                 cookies: 0,
+                evicted: 0,
             }],
         }
+    }
+
+    #[test]
+    fn outcome_points_cover_the_whole_run_in_bounded_memory() {
+        let mut p = OutcomePoints::new(1000);
+        let rec = |i: u64| OutcomeRecord {
+            client: 0,
+            attempt: i,
+            outcome: if i % 3 == 0 {
+                Outcome::TimedOut
+            } else {
+                Outcome::Established
+            },
+            reason: crate::tcp::Reason::Connect,
+            started: SimTime(i * 1_000_000),
+            ended: SimTime(i * 1_000_000 + 5),
+            connected: None,
+            syns_sent: 1,
+            conn: None,
+            error: None,
+        };
+        for i in 0..100_000 {
+            p.push(&rec(i));
+        }
+        assert!(
+            p.points.len() <= 1000 && p.points.len() > 500,
+            "{}",
+            p.points.len()
+        );
+        assert_eq!(p.stride, 128);
+        let (first, last) = (p.points[0].start_s, p.points.last().unwrap().start_s);
+        assert_eq!(first, 0.0);
+        assert!(last > 99.0, "the points reach the end of the run: {last}");
+        assert!(
+            p.points
+                .windows(2)
+                .all(|w| (w[1].start_s - w[0].start_s - 0.128).abs() < 1e-9)
+        );
+        assert_eq!(p.counts.iter().sum::<u64>(), 100_000);
+        assert_eq!(p.counts[Outcome::TimedOut as usize], 33_334);
     }
 
     #[test]

@@ -60,7 +60,7 @@ pub(super) fn draw_heatmap(root: &Area, g: &Grid) -> Res {
         g.metric,
         Some(&g.subtitle("95 % CI in the line chart")),
     )?;
-    let style = font(13);
+    let style = font(14);
     let ylab = g
         .series
         .iter()
@@ -131,7 +131,7 @@ fn heat_cells(root: &Area, g: &Grid, l: &HeatLayout, (lo, hi): (f64, f64)) -> Re
 
 /// Labels of both variables and their names.
 fn heat_axes(root: &Area, g: &Grid, l: &HeatLayout, ylab: i32) -> Res {
-    let style = font(13);
+    let style = font(14);
     let (nx, ny) = (g.xs.len(), g.series.len());
     for (i, x) in g.xs.iter().enumerate() {
         let px = (l.x(i, nx) + l.x(i + 1, nx)) / 2;
@@ -151,7 +151,7 @@ fn heat_axes(root: &Area, g: &Grid, l: &HeatLayout, ylab: i32) -> Res {
         let s = style.pos(Pos::new(HPos::Right, VPos::Center));
         root.draw(&Text::new(fit(root, y, ylab, &style), (l.left - 6, py), s))?;
     }
-    let desc = font(15);
+    let desc = font(14);
     let s = desc.pos(Pos::new(HPos::Center, VPos::Bottom));
     let name = fit(root, &g.columns[0], l.right - l.left, &desc);
     root.draw(&Text::new(
@@ -182,7 +182,7 @@ fn colour_bar(root: &Area, l: &HeatLayout, (lo, hi): (f64, f64)) -> Res {
         [(xa, l.top), (xb, l.bottom)],
         BLACK.mix(0.4),
     ))?;
-    let s = font(13).pos(Pos::new(HPos::Left, VPos::Center));
+    let s = font(14).pos(Pos::new(HPos::Left, VPos::Center));
     for (f, v) in [(0.0, lo), (0.5, (lo + hi) / 2.0), (1.0, hi)] {
         let y = l.bottom - (h as f64 * f) as i32;
         root.draw(&PathElement::new([(xb, y), (xb + 4, y)], BLACK))?;
