@@ -3,7 +3,8 @@
 //! handshake, dead-host, flood and cookie stories show in the packets as the summary tells
 //! them.
 //!
-//! Needs `tshark` (Debian package). Without it each test says SKIPPED on stderr and passes,
+//! Needs `tshark` (Debian package). Without it each test says SKIPPED on stderr (visible in
+//! `cargo test`'s output) and passes,
 //! unless `SYNSIM_REQUIRE_TSHARK` is set (as `.ci/run` does after installing it), which makes a
 //! missing tshark a failure.
 
@@ -28,7 +29,7 @@ fn have_tshark(test: &str) -> bool {
             std::env::var_os("SYNSIM_REQUIRE_TSHARK").is_none(),
             "{test}: SYNSIM_REQUIRE_TSHARK is set but tshark is not installed"
         );
-        eprintln!("SKIPPED {test}: tshark is not installed (apt-get install tshark)");
+        skipped(test, "tshark is not installed (apt-get install tshark)");
     }
     ok
 }

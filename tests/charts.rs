@@ -257,7 +257,10 @@ fn index_html_renders_in_headless_chromium() {
                 .is_ok_and(|o| o.status.success())
         })
     else {
-        println!("skipped: no chromium on PATH (apt-get install chromium to run this check)");
+        skipped(
+            "index_html_renders_in_headless_chromium",
+            "no chromium on PATH (apt-get install chromium to run this check)",
+        );
         return;
     };
     let scn = load("syn_flood_cookies");
