@@ -248,8 +248,24 @@ impl Windows {
     where
         DB::ErrorType: 'static,
     {
+        self.shade_with(chart, unit, true)
+    }
+
+    /// [`Windows::shade`], the server outages only if `down` (a panel of client connections
+    /// is not where a server's outage happens).
+    pub fn shade_with<DB: DrawingBackend>(
+        &self,
+        chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+        unit: TimeUnit,
+        down: bool,
+    ) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
         let (_, y) = (chart.x_range(), chart.y_range());
-        for (set, fill) in [(&self.down, DOWN_FILL), (&self.attacks, ATTACK_FILL)] {
+        let none = Vec::new();
+        let outages = if down { &self.down } else { &none };
+        for (set, fill) in [(outages, DOWN_FILL), (&self.attacks, ATTACK_FILL)] {
             for &(a, b) in set {
                 chart.draw_series(std::iter::once(Rectangle::new(
                     [(unit.of(a), y.start), (unit.of(b), y.end)],

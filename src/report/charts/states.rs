@@ -55,7 +55,8 @@ impl StatesChart<'_> {
             y_labels,
             30,
         )?;
-        self.windows.shade(&mut chart, unit)?;
+        self.windows
+            .shade_with(&mut chart, unit, role == Role::Server)?;
         if states.is_empty() {
             let mid = chart.plotting_area().dim_in_pixel();
             chart.plotting_area().strip_coord_spec().draw(&Text::new(
