@@ -17,7 +17,7 @@ use synsim::report::{self, RunError, RunOptions, RunReport, Summary};
 use synsim::scenario;
 use synsim::sim::Outcome;
 use synsim::tcp::{Profile, StackConfig, wheel};
-use synsim::time::{SimDuration, SimTime};
+use synsim::time::SimDuration;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -210,6 +210,7 @@ fn run(cli: Cli) -> Result<(), Fail> {
         .clone()
         .unwrap_or_else(|| report::default_out_dir(&path));
     let signal = catch_signals()?;
+    let bar = (!cli.quiet).then(indicatif::ProgressBar::hidden);
     let opts = RunOptions {
         out_dir: out_dir.clone(),
         trace: cli.trace,
@@ -218,12 +219,12 @@ fn run(cli: Cli) -> Result<(), Fail> {
         max_output_bytes: cli.max_output_bytes,
         max_attempt_rows: cli.max_attempt_rows,
         cancel: Some(Arc::clone(&signal)),
-        progress: (!cli.quiet).then(|| progress_line(scn.duration)),
+        progress: bar.as_ref().map(|b| progress_line(b.clone(), scn.duration)),
     };
     let wall = Instant::now();
     let rep = report::run_to_dir(&scn, &opts);
-    if let Some(p) = &opts.progress {
-        (p.0)(SimTime::ZERO, u64::MAX); // clears the line
+    if let Some(b) = &bar {
+        b.finish_and_clear();
     }
     let rep = rep.map_err(|e| match e {
         RunError::Interrupted { at } => {
@@ -257,24 +258,19 @@ fn run(cli: Cli) -> Result<(), Fail> {
     Ok(())
 }
 
-/// A progress line on stderr (simulated time, events/s, ETA), shown once a run has taken a
-/// second and only when stderr is a terminal (indicatif hides itself otherwise). Called with
-/// `u64::MAX` events, it clears the line.
-fn progress_line(duration: SimDuration) -> report::Progress {
+/// Drives `bar` (created hidden) as a progress line on stderr (simulated time, events/s,
+/// ETA), shown once a run has taken a second and only when stderr is a terminal (indicatif
+/// hides itself otherwise). The caller clears it when the run ends.
+fn progress_line(bar: indicatif::ProgressBar, duration: SimDuration) -> report::Progress {
     let start = Instant::now();
     let total_ms = (duration.as_ns() / 1_000_000).max(1);
-    let bar = indicatif::ProgressBar::new(total_ms);
-    bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    bar.set_length(total_ms);
     bar.set_style(
         indicatif::ProgressStyle::with_template("{bar:20} {msg}, {eta} left")
             .expect("static template"),
     );
     let shown = AtomicBool::new(false);
     report::Progress(Arc::new(move |t, events| {
-        if events == u64::MAX {
-            bar.finish_and_clear();
-            return;
-        }
         let secs = start.elapsed().as_secs_f64();
         if secs < 1.0 {
             return;
