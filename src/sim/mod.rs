@@ -554,7 +554,7 @@ fn record_cookie_loss(
     let lost = net.addrs.owner(remote.addr).map(|c| {
         let client = &hosts[c.0 as usize].stack;
         let offer = options::syn_offer(&client.cfg, client.ipv6, 0);
-        let full = options::answer_syn(&hosts[h].stack.cfg, &offer, 0);
+        let full = options::agree(&hosts[h].stack.cfg, &offer, 0);
         crate::tcp::stack::cookie_loss(got, &full)
     });
     hosts[h].stack.record_cookie_loss(li as usize, got, lost);

@@ -104,34 +104,21 @@ pub fn syn_offer(cfg: &StackConfig, ipv6: bool, tsval: u32) -> TcpOptions {
     }
 }
 
-/// What a listener agrees to for a SYN carrying `syn` (Linux `tcp_openreq_init` after
-/// `tcp_parse_options`, with `tcp_clear_options` for what the sysctls turn off).
-pub fn answer_syn(cfg: &StackConfig, syn: &TcpOptions, ts_offset: u32) -> ConnOptions {
+/// What a stack agrees to when its peer's SYN or SYN-ACK carries `peer`: the peer's MSS (536
+/// if none), and each other option only if the peer sent it and this stack's sysctl allows it.
+/// A listener answering a SYN (Linux `tcp_openreq_init` after `tcp_parse_options`, with
+/// `tcp_clear_options` for what the sysctls turn off) and an active open reading the SYN-ACK
+/// (which can only carry what its SYN offered) follow the same rule.
+pub fn agree(cfg: &StackConfig, peer: &TcpOptions, ts_offset: u32) -> ConnOptions {
     ConnOptions {
-        peer_mss: syn.mss.unwrap_or(DEFAULT_MSS),
-        wscale: syn
+        peer_mss: peer.mss.unwrap_or(DEFAULT_MSS),
+        wscale: peer
             .wscale
             .filter(|_| cfg.window_scaling)
-            .map(|peer| (peer.min(14), cfg.rcv_wscale)),
-        sack: syn.sack_permitted && cfg.sack,
-        timestamps: syn.timestamps.is_some() && cfg.timestamps,
-        ts_recent: syn.timestamps.map_or(0, |(val, _)| val),
-        ts_offset,
-        by_cookie: false,
-    }
-}
-
-/// What an active open agrees to when the SYN-ACK carries `synack` (only what it offered).
-pub fn agree_synack(cfg: &StackConfig, synack: &TcpOptions, ts_offset: u32) -> ConnOptions {
-    ConnOptions {
-        peer_mss: synack.mss.unwrap_or(DEFAULT_MSS),
-        wscale: synack
-            .wscale
-            .filter(|_| cfg.window_scaling)
-            .map(|peer| (peer.min(14), cfg.rcv_wscale)),
-        sack: synack.sack_permitted && cfg.sack,
-        timestamps: synack.timestamps.is_some() && cfg.timestamps,
-        ts_recent: synack.timestamps.map_or(0, |(val, _)| val),
+            .map(|shift| (shift.min(14), cfg.rcv_wscale)),
+        sack: peer.sack_permitted && cfg.sack,
+        timestamps: peer.timestamps.is_some() && cfg.timestamps,
+        ts_recent: peer.timestamps.map_or(0, |(val, _)| val),
         ts_offset,
         by_cookie: false,
     }
@@ -207,7 +194,7 @@ mod tests {
         assert_eq!(c.syn_window(1460), 64240);
         assert_eq!(c.syn_window(1460 - TS_ALIGNED_LEN), 65160);
         assert_eq!(c.syn_window(1000), 65000);
-        let agreed = answer_syn(&c, &syn_offer(&c, false, 5), 0);
+        let agreed = agree(&c, &syn_offer(&c, false, 5), 0);
         let e = crate::wire::Endpoint {
             addr: crate::wire::AddrId(0),
             port: 1,
@@ -235,7 +222,7 @@ mod tests {
             sack_permitted: true,
             ..TcpOptions::NONE
         };
-        let a = answer_syn(&c, &syn, 0);
+        let a = agree(&c, &syn, 0);
         assert_eq!(
             (a.peer_mss, a.wscale, a.sack, a.timestamps),
             (1400, None, true, false)
@@ -245,7 +232,7 @@ mod tests {
             (o.mss, o.wscale, o.sack_permitted, o.timestamps),
             (Some(1460), None, true, None)
         );
-        let none = answer_syn(&StackConfig::rfc9293(), &syn_offer(&c, false, 1), 0);
+        let none = agree(&StackConfig::rfc9293(), &syn_offer(&c, false, 1), 0);
         assert_eq!(
             (none.wscale, none.sack, none.timestamps),
             (None, false, false)

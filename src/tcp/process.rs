@@ -176,7 +176,7 @@ impl Stack {
             return self.send_cookie_synack(&seg, now, out);
         }
         // 4. A request (half-open entry): SYN-ACK and its timer.
-        let opt = options::answer_syn(&self.cfg, &seg.opts, self.ts_offset(local, remote));
+        let opt = options::agree(&self.cfg, &seg.opts, self.ts_offset(local, remote));
         let id = self.insert(Role::Server, local, remote);
         let iss = self.next_isn();
         let t = self.tcb_mut(id);
@@ -345,7 +345,7 @@ impl Stack {
         }
         // Fourth, the SYN bit.
         if f.syn() {
-            let agreed = options::agree_synack(&self.cfg, &seg.opts, self.tcb(id).opt.ts_offset);
+            let agreed = options::agree(&self.cfg, &seg.opts, self.tcb(id).opt.ts_offset);
             let t = self.tcb_mut(id);
             t.irs = seg.seq;
             t.rcv_nxt = seg.seq.plus(1);

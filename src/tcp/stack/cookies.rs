@@ -14,7 +14,7 @@ impl Stack {
     /// SYN, nothing but the MSS (`tcp_conn_request`: `tcp_clear_options` when `want_cookie`
     /// and no timestamp); FreeBSD: everything its cookie bits can hold.
     fn cookie_keeps(&self, syn: &Segment) -> ConnOptions {
-        let mut keeps = options::answer_syn(&self.cfg, &syn.opts, 0);
+        let mut keeps = options::agree(&self.cfg, &syn.opts, 0);
         let ipv6 = self.ipv6;
         match self.cfg.syncookie_format {
             SyncookieFormat::Linux => {
