@@ -390,6 +390,21 @@ pub struct RawCharts {
     /// Segments drawn in the ladder diagram at most.
     #[serde(default = "default_ladder_segments")]
     pub ladder_max_segments: u32,
+    /// Which connections the ladder draws: `"first"`, `"first_retransmitted"`,
+    /// `"first_<outcome>"` (`first_timed_out`, `first_refused`, `first_reset`,
+    /// `first_unreachable`, `first_established`), `"first_during:<attacker>"`,
+    /// `"<client>:<attempt>"`, or an attempt number of the first client. Absent: the first
+    /// connection, the first of each way of failing and the first retransmission.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ladder: Option<Vec<RawLadderPick>>,
+}
+
+/// One entry of `charts.ladder`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum RawLadderPick {
+    Attempt(u64),
+    Rule(String),
 }
 
 fn default_width() -> u32 {
@@ -412,6 +427,7 @@ impl Default for RawCharts {
             height_px: default_height(),
             ladder_connections: default_ladder(),
             ladder_max_segments: default_ladder_segments(),
+            ladder: None,
         }
     }
 }

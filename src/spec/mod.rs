@@ -14,7 +14,8 @@ pub use entities::{
 };
 
 use crate::net::{DropRule, HostId, IcmpSpec, PathSpec};
-use crate::time::SimDuration;
+use crate::sim::Outcome;
+use crate::time::{SimDuration, SimTime};
 
 /// The network between the hosts.
 #[derive(Clone, Debug)]
@@ -29,14 +30,64 @@ pub struct NetworkSpec {
 }
 
 /// Chart settings (sizes in pixels, ladder diagram limits).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChartSpec {
     pub width_px: u32,
     pub height_px: u32,
-    /// Connections drawn in the ladder diagram.
+    /// Connections drawn in the ladder diagram at most.
     pub ladder_connections: u32,
-    /// Segments drawn in the ladder diagram at most.
+    /// Segments drawn in the ladder diagram at most, shared evenly by its connections.
     pub ladder_max_segments: u32,
+    /// Which connections the ladder diagram draws, in order of priority.
+    pub ladder: Vec<LadderPick>,
+}
+
+/// A rule choosing a connection for the ladder diagram (`charts.ladder`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LadderPick {
+    /// The first connection a client opened.
+    First,
+    /// The first attempt to end with this outcome.
+    FirstOutcome(Outcome),
+    /// The first connection that retransmitted a segment (either side).
+    FirstRetransmitted,
+    /// The first connection opened inside an attacker's arrival window.
+    FirstDuring {
+        attacker: String,
+        start: SimTime,
+        stop: SimTime,
+    },
+    /// One attempt of one client (`clients[client]`, attempt number from 0 as in attempts.csv).
+    Attempt { client: u32, attempt: u64 },
+}
+
+impl LadderPick {
+    /// The default choice: the first connection, the first of each way of failing, the first
+    /// that needed a retransmission.
+    pub fn defaults() -> Vec<LadderPick> {
+        vec![
+            LadderPick::First,
+            LadderPick::FirstOutcome(Outcome::TimedOut),
+            LadderPick::FirstRetransmitted,
+            LadderPick::FirstOutcome(Outcome::Refused),
+            LadderPick::FirstOutcome(Outcome::Reset),
+            LadderPick::FirstOutcome(Outcome::Unreachable),
+        ]
+    }
+
+    /// How a panel names the rule (`first timed out`, `first during flood`).
+    pub fn label(&self, clients: &[ClientSpec]) -> String {
+        match self {
+            LadderPick::First => "first connection".into(),
+            LadderPick::FirstOutcome(o) => format!("first {}", o.name().replace('_', " ")),
+            LadderPick::FirstRetransmitted => "first retransmission".into(),
+            LadderPick::FirstDuring { attacker, .. } => format!("first during {attacker}"),
+            LadderPick::Attempt { client, attempt } => {
+                let name = clients.get(*client as usize).map_or("?", |c| c.name.as_str());
+                format!("attempt {attempt} of {name}")
+            }
+        }
+    }
 }
 
 /// Packet captures (see [`crate::report::capture`]).

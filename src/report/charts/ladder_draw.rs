@@ -147,19 +147,59 @@ fn is_light(c: RGBColor) -> bool {
     0.299 * c.0 as f64 + 0.587 * c.1 as f64 + 0.114 * c.2 as f64 > 150.0
 }
 
+/// Pixels per layout unit below which a panel stops drawing later segments (so text never
+/// shrinks past readable).
+const MIN_UNIT: f64 = 14.0;
+/// The widest panel: wider only spreads the arrows flat.
+const MAX_PANEL_PX: u32 = 640;
+/// The narrowest panel: room for the state boxes on both sides and a label between.
+const MIN_PANEL_PX: u32 = 380;
+
 /// The ladder diagram of a run.
 pub(crate) struct LadderChart<'a> {
     scenario: &'a str,
-    rec: &'a LadderRecorder,
+    conns: Vec<&'a LadderConn>,
+    /// Chosen connections not drawn: over `ladder_connections`, or no room for their panel.
+    more: usize,
+    /// Per connection: its heading (attempt and outcome) and why it was chosen.
+    headings: Vec<(String, String)>,
     /// Per connection: whether its server port has a listener (LISTEN is shown at the top).
     listening: Vec<bool>,
+}
+
+/// What a panel says about its connection: `attempt 3 of legit: timed out` and the picks
+/// that chose it.
+fn heading(scn: &Scenario, rec: &LadderRecorder, c: &LadderConn) -> (String, String) {
+    let who = match c.attempt {
+        Some((ci, a)) => {
+            let name = scn.clients.get(ci as usize).map_or("?", |c| c.name.as_str());
+            format!("attempt {a} of {name}")
+        }
+        None => "attempt".to_string(),
+    };
+    let how = match c.outcome {
+        Some(o) => super::outcome_label(o).to_string(),
+        None => "still in progress at the end".to_string(),
+    };
+    let why: Vec<String> = c
+        .picked_by
+        .iter()
+        .map(|&i| rec.picks()[i].label(&scn.clients))
+        .collect();
+    (format!("{who}: {how}"), format!("chosen as: {}", why.join(", ")))
 }
 
 impl<'a> LadderChart<'a> {
     /// `name` is the scenario's name as the title shows it.
     pub fn new(scn: &Scenario, name: &'a str, rec: &'a LadderRecorder) -> Self {
-        let listening = rec
-            .conns
+        let (mut conns, mut more) = rec.drawn();
+        let fit = (scn.charts.width_px / MIN_PANEL_PX).max(1) as usize;
+        if conns.len() > fit {
+            more += conns.len() - fit;
+            conns.truncate(fit);
+        }
+        let headings = conns.iter().map(|c| heading(scn, rec, c)).collect();
+        let listening = conns
             .iter()
             .map(|c| {
                 scn.listeners.iter().any(|l| {
@@ -171,7 +211,9 @@ impl<'a> LadderChart<'a> {
             .collect();
         LadderChart {
             scenario: name,
-            rec,
+            conns,
+            more,
+            headings,
             listening,
         }
     }
@@ -218,11 +260,9 @@ impl<'a> LadderChart<'a> {
         let bold = (FONT, 14, FontStyle::Bold).into_font().color(&BLACK);
         let small = (FONT, 12).into_font().color(&NOTE);
         let centre = Pos::new(HPos::Center, VPos::Top);
-        area.draw(&Text::new(
-            format!("connection {}", n + 1),
-            (w / 2, 4),
-            bold.pos(centre),
-        ))?;
+        let (head, why) = &self.headings[n];
+        area.draw(&Text::new(head.clone(), (w / 2, 2), bold.pos(centre)))?;
+        area.draw(&Text::new(why.clone(), (w / 2, 20), small.pos(centre)))?;
         // Client line on the left (time labels and client states to its left), server on the
         // right (server states to its right).
         let xc = (w * 20 / 100).max(148);
@@ -231,10 +271,13 @@ impl<'a> LadderChart<'a> {
             (xc, "client", &c.client_text),
             (xs, "server", &c.server_text),
         ] {
-            area.draw(&Text::new(who, (x, 24), bold.pos(centre)))?;
-            area.draw(&Text::new(addr.clone(), (x, 42), small.pos(centre)))?;
+            area.draw(&Text::new(who, (x, 40), bold.pos(centre)))?;
+            area.draw(&Text::new(addr.clone(), (x, 58), small.pos(centre)))?;
         }
-        let top = 84;
+        let top = 100;
+        // Later segments are left out rather than squeezed past readable.
+        let (view, hidden) = fit(c, (h - 10 - top) as f64 / MIN_UNIT);
+        let c = &view;
         let lay = Layout::of(c);
         let g = Geometry {
             xc,
@@ -268,15 +311,27 @@ impl<'a> LadderChart<'a> {
         }
         // Boxes of the labels placed so far (x0, y0, x1, y1).
         let mut placed: Vec<[i32; 4]> = Vec::new();
-        breaks(area, &g, &lay, &mut placed)?;
-        time_labels(area, &g, &lay)?;
+        breaks(area, &g, &lay)?;
         let arrows = segments(area, &g, &lay, c)?;
         marks(area, &g, &lay, c, &mut placed)?;
+        time_labels(area, &g, &lay, &placed)?;
+        break_notes(area, &g, &lay, &arrows, &mut placed)?;
         // Labels after every arrow so none is drawn over; each slides along its arrow to the
         // first place that does not cover an earlier label.
         let compact = g.unit < 24.0;
-        for (s, &ends) in c.segs.iter().zip(&arrows) {
-            self.segment_label(area, c, s, ends, compact, &mut placed)?;
+        for (i, s) in c.segs.iter().enumerate() {
+            self.segment_label(area, c, s, i, &arrows, compact, &mut placed)?;
+        }
+        let hidden = hidden + c.left_out;
+        if hidden > 0 {
+            area.draw(&Text::new(
+                format!(
+                    "... {hidden} later segment{} not drawn",
+                    if hidden == 1 { "" } else { "s" }
+                ),
+                ((xc + xs) / 2, line_end + 2),
+                small.pos(centre),
+            ))?;
         }
         Ok(())
     }
@@ -287,7 +342,8 @@ impl<'a> LadderChart<'a> {
         area: &DrawingArea<DB, Shift>,
         c: &LadderConn,
         s: &LadderSeg,
-        ((ax, ay), (bx, by)): ((i32, i32), (i32, i32)),
+        i: usize,
+        arrows: &[Arrow],
         compact: bool,
         placed: &mut Vec<[i32; 4]>,
     ) -> DrawResult
@@ -326,38 +382,24 @@ impl<'a> LadderChart<'a> {
         let f2 = (FONT, if compact { 10 } else { 12 })
             .into_font()
             .color(&color);
-        let lines: Vec<(String, TextStyle)> = vec![(head, f1), (nums, f2)];
-        let mut sizes = Vec::new();
-        for (t, f) in &lines {
-            sizes.push(area.estimate_text_size(t, f)?);
-        }
-        let bw = sizes.iter().map(|s| s.0).max().unwrap_or(0) as i32 + 6;
+        let mut lines: Vec<(String, TextStyle)> = vec![(head, f1), (nums, f2)];
         let lh = if compact { 12 } else { 14 };
-        let bh = lh * lines.len() as i32;
-        let overlap = |b: &[i32; 4]| -> i64 {
-            placed
-                .iter()
-                .map(|p| {
-                    let w = (b[2].min(p[2]) - b[0].max(p[0])).max(0) as i64;
-                    let h = (b[3].min(p[3]) - b[1].max(p[1])).max(0) as i64;
-                    w * h
-                })
-                .sum()
-        };
-        let mut best: Option<([i32; 4], i64)> = None;
-        for f in [0.5, 0.38, 0.62, 0.28, 0.72, 0.2, 0.8] {
-            let mx = ax + ((bx - ax) as f64 * f) as i32;
-            let my = ay + ((by - ay) as f64 * f) as i32;
-            let b = [mx - bw / 2, my - bh / 2, mx - bw / 2 + bw, my - bh / 2 + bh];
-            let o = overlap(&b);
-            if best.is_none_or(|(_, bo)| o < bo) {
-                best = Some((b, o));
+        // Two lines, else the flags alone, at the first place along (or just beside) the
+        // arrow that covers no other label and no other arrow; with no such place the label
+        // is left out rather than drawn over another.
+        let mut spot = None;
+        while !lines.is_empty() && spot.is_none() {
+            let mut bw = 0;
+            for (t, f) in &lines {
+                bw = bw.max(area.estimate_text_size(t, f)?.0 as i32 + 6);
             }
-            if o == 0 {
-                break;
+            spot = label_spot(arrows, i, placed, (bw, lh * lines.len() as i32));
+            if spot.is_none() {
+                lines.pop();
             }
         }
-        let Some((b, _)) = best else { return Ok(()) };
+        let Some(b) = spot else { return Ok(()) };
+        let (bw, bh) = (b[2] - b[0], b[3] - b[1]);
         placed.push(b);
         let (x0, y0, mx) = (b[0], b[1], b[0] + bw / 2);
         area.draw(&Rectangle::new(
@@ -380,41 +422,53 @@ impl Chart for LadderChart<'_> {
     where
         DB::ErrorType: 'static,
     {
-        let n = self.rec.conns.len();
+        let n = self.conns.len();
         let head = match n {
             0 => format!("{}: ladder diagram", self.scenario),
-            1 => format!("{}: ladder diagram of the first connection", self.scenario),
-            _ => format!(
-                "{}: ladder diagram of the first {n} connections",
-                self.scenario
-            ),
+            1 => format!("{}: ladder diagram of one connection", self.scenario),
+            _ => format!("{}: ladder diagrams of {n} connections", self.scenario),
         };
+        let (w, h) = root.dim_in_pixel();
+        let wide = w >= 1100;
         let used = title(
             root,
             &head,
-            Some(
+            Some(if wide {
                 "How to read: time runs downward; each arrow is one TCP segment, sloping because \
-                 the network takes time to carry it.",
-            ),
+                 the network takes time to carry it."
+            } else {
+                "Time runs downward; each arrow is one TCP segment."
+            }),
         )?;
-        let (w, h) = root.dim_in_pixel();
-        let note = (FONT, 14).into_font().color(&RGBColor(60, 60, 60));
-        let foot = [
-            "seq/ack are relative: 0 is the sender's initial sequence number (ISN), so ack=1 \
-             acknowledges the SYN. Coloured boxes: the TCP state entered at that moment.",
-            "Red cross: segment lost (in the network, or its host was down). \"SYN: no socket\": \
-             delivered, then handled by that rule of the receiver.",
-            "Dashed purple arrow (retx): a retransmission, the same seq and flags sent again. \
-             Long idle gaps are shortened (~).",
-        ];
+        let note = (FONT, if wide { 14 } else { 12 })
+            .into_font()
+            .color(&RGBColor(60, 60, 60));
+        let foot = if wide {
+            [
+                "seq/ack are relative: 0 is the sender's initial sequence number (ISN), so ack=1 \
+                 acknowledges the SYN. Coloured boxes: the TCP state entered at that moment.",
+                "Red cross: segment lost (in the network, or its host was down). \"SYN: no \
+                 socket\": delivered, then handled by that rule of the receiver.",
+                "Thick dashed purple arrow (retx): a retransmission, the same seq and flags sent \
+                 again. Long idle gaps are shortened (~).",
+            ]
+        } else {
+            [
+                "seq/ack count from each side's ISN (ack=1 acknowledges the SYN). Boxes: state \
+                 entered.",
+                "Red cross: lost. \"SYN: no socket\": delivered, then handled by that rule.",
+                "Thick dashed purple (retx): a retransmission. Long idle gaps shortened (~).",
+            ]
+        };
+        let step = if wide { 18 } else { 15 };
         for (i, t) in foot.iter().enumerate() {
             root.draw(&Text::new(
                 t.to_string(),
-                (w as i32 / 2, h as i32 - 58 + 18 * i as i32),
+                (w as i32 / 2, h as i32 - 3 * step - 4 + step * i as i32),
                 note.pos(Pos::new(HPos::Center, VPos::Top)),
             ))?;
         }
-        let body = root.margin(used as u32 + 6, 66, 0, 0);
+        let body = root.margin(used as u32 + 6, 3 * step as u32 + 12, 0, 0);
         if n == 0 {
             let (bw, bh) = body.dim_in_pixel();
             body.draw(&Text::new(
@@ -427,8 +481,10 @@ impl Chart for LadderChart<'_> {
             ))?;
             return Ok(());
         }
-        let panels = body.split_evenly((1, n));
-        for (i, (p, c)) in panels.iter().zip(&self.rec.conns).enumerate() {
+        let bw = body.dim_in_pixel().0;
+        let side = bw.saturating_sub(MAX_PANEL_PX * n as u32) / 2;
+        let panels = body.margin(0, 0, side, side).split_evenly((1, n));
+        for (i, (p, c)) in panels.iter().zip(&self.conns).enumerate() {
             self.panel(p, i, c)?;
             if i > 0 {
                 let ph = p.dim_in_pixel().1 as i32;
@@ -438,11 +494,12 @@ impl Chart for LadderChart<'_> {
                 ))?;
             }
         }
-        if self.rec.segments_left_out > 0 {
+        if self.more > 0 {
             body.draw(&Text::new(
                 format!(
-                    "{} later segments not drawn (ladder_max_segments)",
-                    self.rec.segments_left_out
+                    "{} more chosen connections not drawn (charts.ladder_connections, \
+                     charts.width_px)",
+                    self.more
                 ),
                 (w as i32 - 10, 0),
                 (FONT, 12)
@@ -470,18 +527,16 @@ impl Geometry {
     }
 }
 
-/// Breaks: a gap in both lines and how much time was skipped.
+/// Breaks: a gap in both lines (drawn before the arrows, which pass over it).
 fn breaks<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     g: &Geometry,
     lay: &Layout,
-    placed: &mut Vec<[i32; 4]>,
 ) -> DrawResult
 where
     DB::ErrorType: 'static,
 {
-    let small = (FONT, 12).into_font().color(&NOTE);
-    for &(u, skipped) in &lay.breaks {
+    for &(u, _) in &lay.breaks {
         let y = g.py(u);
         for x in [g.xc, g.xs] {
             area.draw(&Rectangle::new(
@@ -495,24 +550,56 @@ where
                 ))?;
             }
         }
+    }
+    Ok(())
+}
+
+/// How much time each break skipped, written between the lines where no arrow passes (or
+/// left out if every place is taken).
+fn break_notes<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    g: &Geometry,
+    lay: &Layout,
+    arrows: &[Arrow],
+    placed: &mut Vec<[i32; 4]>,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let small = (FONT, 12).into_font().color(&NOTE);
+    for &(u, skipped) in &lay.breaks {
+        let y = g.py(u);
         let text = format!("~ {} ~", span_label(skipped));
-        let tw = area.estimate_text_size(&text, &small)?.0 as i32;
-        let mx = (g.xc + g.xs) / 2;
-        placed.push([mx - tw / 2, y - 7, mx + tw / 2, y + 7]);
+        let tw = area.estimate_text_size(&text, &small)?.0 as i32 + 4;
+        let free = |b: &[i32; 4]| {
+            placed
+                .iter()
+                .all(|p| b[2] <= p[0] || p[2] <= b[0] || b[3] <= p[1] || p[3] <= b[1])
+                && arrows.iter().all(|&a| !crosses(a, b))
+        };
+        let spot = [50, 35, 65, 25, 75].iter().find_map(|&pc| {
+            let mx = g.xc + (g.xs - g.xc) * pc / 100;
+            let b = [mx - tw / 2, y - 7, mx + tw / 2, y + 7];
+            free(&b).then_some(b)
+        });
+        let Some(b) = spot else { continue };
+        placed.push(b);
         area.draw(&Text::new(
             text,
-            (mx, y),
+            ((b[0] + b[2]) / 2, y),
             small.pos(Pos::new(HPos::Center, VPos::Center)),
         ))?;
     }
     Ok(())
 }
 
-/// Time labels at the far left, skipping those too close to the previous one.
+/// Time labels at the far left, skipping those too close to the previous one or to a state
+/// box.
 fn time_labels<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     g: &Geometry,
     lay: &Layout,
+    placed: &[[i32; 4]],
 ) -> DrawResult
 where
     DB::ErrorType: 'static,
@@ -525,8 +612,17 @@ where
         if last.is_some_and(|(t, ly)| t == k.0 || y - ly < 15) {
             continue;
         }
+        let text = time_label(k.0, in_ms);
+        let tw = area.estimate_text_size(&text, &small)?.0 as i32;
+        let b = [6, y - 7, 6 + tw + 2, y + 7];
+        if placed
+            .iter()
+            .any(|p| !(b[2] <= p[0] || p[2] <= b[0] || b[3] <= p[1] || p[3] <= b[1]))
+        {
+            continue;
+        }
         area.draw(&Text::new(
-            time_label(k.0, in_ms),
+            text,
             (6, y),
             small.pos(Pos::new(HPos::Left, VPos::Center)),
         ))?;
@@ -580,9 +676,9 @@ where
         if s.retx {
             area.draw(&DashedPathElement::new(
                 [(x0, y0), (xe, ye)],
-                7,
+                8,
                 4,
-                color.stroke_width(2),
+                color.stroke_width(3),
             ))?;
         } else {
             area.draw(&PathElement::new(
@@ -643,4 +739,72 @@ where
         });
     }
     Ok(())
+}
+
+/// Whether the segment from `a` to `b` passes through the box `r` (x0, y0, x1, y1).
+fn crosses(((ax, ay), (bx, by)): Arrow, r: &[i32; 4]) -> bool {
+    // Sample the segment: arrows are short and boxes small, 24 steps are exact enough.
+    (0..=24).any(|k| {
+        let f = k as f64 / 24.0;
+        let x = ax as f64 + (bx - ax) as f64 * f;
+        let y = ay as f64 + (by - ay) as f64 * f;
+        x > r[0] as f64 && x < r[2] as f64 && y > r[1] as f64 && y < r[3] as f64
+    })
+}
+
+/// The first free place for a `w` x `h` label of arrow `i`: along it, then just above or
+/// below it; free means no overlap with a placed label and no other arrow through it.
+fn label_spot(arrows: &[Arrow], i: usize, placed: &[[i32; 4]], (w, h): (i32, i32)) -> Option<[i32; 4]> {
+    let ((ax, ay), (bx, by)) = arrows[i];
+    let free = |b: &[i32; 4]| {
+        placed
+            .iter()
+            .all(|p| b[2] <= p[0] || p[2] <= b[0] || b[3] <= p[1] || p[3] <= b[1])
+            && arrows
+                .iter()
+                .enumerate()
+                .all(|(j, &a)| j == i || !crosses(a, b))
+    };
+    for dy in [0, -(h / 2 + 3), h / 2 + 3] {
+        for f in [0.5, 0.38, 0.62, 0.28, 0.72, 0.2, 0.8] {
+            let mx = ax + ((bx - ax) as f64 * f) as i32;
+            let my = ay + ((by - ay) as f64 * f) as i32 + dy;
+            let b = [mx - w / 2, my - h / 2, mx - w / 2 + w, my - h / 2 + h];
+            if free(&b) {
+                return Some(b);
+            }
+        }
+    }
+    None
+}
+
+/// The first segments of `c` that fit in `units` layout units, and how many were left out.
+fn fit(c: &LadderConn, units: f64) -> (LadderConn, u64) {
+    if Layout::of(c).total <= units {
+        return (c.clone(), 0);
+    }
+    let (mut lo, mut hi) = (1, c.segs.len());
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if Layout::of(&cut(c, mid)).total <= units {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    (cut(c, lo), (c.segs.len() - lo) as u64)
+}
+
+/// `c` with only its first `n` segments and the marks up to the last of their moments.
+fn cut(c: &LadderConn, n: usize) -> LadderConn {
+    let mut v = c.clone();
+    v.segs.truncate(n);
+    let last = v
+        .segs
+        .iter()
+        .map(|s| s.arrived.unwrap_or(s.sent))
+        .max()
+        .unwrap_or(SimTime::ZERO);
+    v.marks.retain(|m| m.t <= last);
+    v
 }

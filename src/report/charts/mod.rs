@@ -444,6 +444,7 @@ impl ChartCollector {
             timeline: series::SampleBuffer::new(series::TIMELINE_POINTS),
             outcomes: series::OutcomePoints::new(series::OUTCOME_POINTS),
             ladder: ladder::LadderRecorder::new(
+                scn.charts.ladder.clone(),
                 scn.charts.ladder_connections as usize,
                 scn.charts.ladder_max_segments as usize,
             ),
@@ -460,6 +461,7 @@ impl Observer for ChartCollector {
     }
     fn outcome(&mut self, _t: SimTime, o: &OutcomeRecord) {
         self.outcomes.push(o);
+        self.ladder.outcome(o);
     }
     fn sample(&mut self, t: SimTime, s: &Sample) {
         self.timeline.push(t, s);

@@ -343,7 +343,7 @@ impl Validator<'_> {
         let listeners = self.listeners(&raw.listeners, &index)?;
         let clients = self.clients(&raw.clients, &index, end)?;
         let attackers = self.attackers(&raw.attackers, &index, end)?;
-        let charts = self.charts(&raw.charts)?;
+        let charts = self.charts(&raw.charts, &clients, &attackers)?;
         let capture = match &raw.capture {
             Some(c) => Some(self.capture(c, &hosts, &listeners)?),
             None => None,
