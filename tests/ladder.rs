@@ -81,7 +81,10 @@ fn an_attempt_number_and_a_client_attempt_pick_those_attempts() {
             .unwrap()
     };
     assert!(svg.contains(&format!("attempt 120 of legit: {}", outcome(120))));
-    assert!(!svg.contains("attempt 0 of legit"), "only the picks are drawn");
+    assert!(
+        !svg.contains("attempt 0 of legit"),
+        "only the picks are drawn"
+    );
 }
 
 #[test]
@@ -100,15 +103,24 @@ fn first_during_picks_the_first_connection_inside_the_attack_window() {
 fn first_retransmitted_picks_a_connection_that_retransmitted() {
     let (svg, csv) = ladder("lossy_link", &[r#"charts.ladder=["first_retransmitted"]"#]);
     assert!(svg.contains("first retransmission"), "{svg}");
-    assert!(svg.contains("(retx)"), "the drawn connection shows a retransmission");
+    assert!(
+        svg.contains("(retx)"),
+        "the drawn connection shows a retransmission"
+    );
     assert!(!rows(&csv).is_empty());
 }
 
 #[test]
 fn bad_rules_are_errors_naming_their_path() {
     let cases = [
-        (r#"charts.ladder=["first_during:nobody"]"#, "no attacker named `nobody`"),
-        (r#"charts.ladder=["first", "sometimes"]"#, "unknown ladder choice"),
+        (
+            r#"charts.ladder=["first_during:nobody"]"#,
+            "no attacker named `nobody`",
+        ),
+        (
+            r#"charts.ladder=["first", "sometimes"]"#,
+            "unknown ladder choice",
+        ),
         (r#"charts.ladder=["ghost:3"]"#, "no client named `ghost`"),
         (r#"charts.ladder=["legit:x"]"#, "not an attempt number"),
     ];

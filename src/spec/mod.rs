@@ -83,7 +83,9 @@ impl LadderPick {
             LadderPick::FirstRetransmitted => "first retransmission".into(),
             LadderPick::FirstDuring { attacker, .. } => format!("first during {attacker}"),
             LadderPick::Attempt { client, attempt } => {
-                let name = clients.get(*client as usize).map_or("?", |c| c.name.as_str());
+                let name = clients
+                    .get(*client as usize)
+                    .map_or("?", |c| c.name.as_str());
                 format!("attempt {attempt} of {name}")
             }
         }

@@ -162,11 +162,7 @@ pub struct LadderRecorder {
 impl LadderRecorder {
     /// `max_conns` connections drawn at most, sharing `max_segs` segments.
     pub fn new(picks: Vec<LadderPick>, max_conns: usize, max_segs: usize) -> Self {
-        let per = if max_conns == 0 {
-            0
-        } else {
-            (max_segs / max_conns).max(1)
-        };
+        let per = max_segs.checked_div(max_conns).map_or(0, |p| p.max(1));
         LadderRecorder {
             chosen: vec![None; picks.len()],
             picks: if max_conns == 0 { Vec::new() } else { picks },
@@ -400,7 +396,8 @@ impl LadderRecorder {
         self.candidates += 1;
         self.tuples.insert((seg.src, seg.dst), slot);
         self.tuples.insert((seg.dst, seg.src), slot);
-        self.bindings.insert((c.host, c.serial), (slot, Side::Client));
+        self.bindings
+            .insert((c.host, c.serial), (slot, Side::Client));
         self.mark(slot, t, Side::Client, Some(TcpState::SynSent), "");
         self.choose(slot, |p| match p {
             LadderPick::First => first,
@@ -479,7 +476,10 @@ impl LadderRecorder {
         let (client, attempt, outcome) = (o.client, o.attempt, o.outcome);
         self.choose(slot, |p| match p {
             LadderPick::FirstOutcome(x) => *x == outcome,
-            LadderPick::Attempt { client: c, attempt: a } => *c == client && *a == attempt,
+            LadderPick::Attempt {
+                client: c,
+                attempt: a,
+            } => *c == client && *a == attempt,
             _ => false,
         });
         if self.conn_mut(slot).picked_by.is_empty() {

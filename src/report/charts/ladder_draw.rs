@@ -12,104 +12,11 @@ use plotters::style::FontStyle;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::ladder::{End, LadderConn, LadderRecorder, LadderSeg, Side};
+use super::ladder_layout::{Arrow, Key, Layout, crosses, fit, label_spot};
 use super::{Chart, DrawResult, FONT, state_color, title};
 use crate::spec::Scenario;
 use crate::tcp::TcpState;
 use crate::time::SimTime;
-
-/// The two ends of a drawn arrow.
-type Arrow = ((i32, i32), (i32, i32));
-
-// ---------------------------------------------------------------------------------- layout
-
-/// A moment on a panel's time axis: a time and, for several events of one side at the same
-/// instant, which one.
-type Key = (SimTime, u32);
-
-/// Vertical layout of one connection's panel, in "units" (one typical hop is one unit).
-struct Layout {
-    keys: Vec<Key>,
-    y: Vec<f64>,
-    /// (y in units where the break is drawn, the time skipped).
-    breaks: Vec<(f64, f64)>,
-    /// Per segment: (send key, arrival key if it arrived somewhere).
-    seg_keys: Vec<(Key, Option<Key>)>,
-    mark_keys: Vec<Key>,
-    total: f64,
-}
-
-fn median_hop(c: &LadderConn) -> f64 {
-    let mut d: Vec<u64> = c
-        .segs
-        .iter()
-        .filter_map(|s| s.arrived.map(|a| a.since(s.sent).as_ns()))
-        .collect();
-    d.sort_unstable();
-    d.get(d.len() / 2).map_or(10e6, |&v| (v as f64).max(1000.0))
-}
-
-impl Layout {
-    fn of(c: &LadderConn) -> Layout {
-        let mut sends: Vec<(SimTime, Side)> = Vec::new();
-        let mut arrivals: Vec<(SimTime, Side)> = Vec::new();
-        let mut seg_keys = Vec::new();
-        let mut keys = Vec::new();
-        for s in &c.segs {
-            let k = sends.iter().filter(|&&e| e == (s.sent, s.from)).count() as u32;
-            sends.push((s.sent, s.from));
-            let send = (s.sent, k);
-            keys.push(send);
-            let arr = s.arrived.map(|a| {
-                let to = s.from.other();
-                let k = arrivals.iter().filter(|&&e| e == (a, to)).count() as u32;
-                arrivals.push((a, to));
-                (a, k)
-            });
-            keys.extend(arr);
-            seg_keys.push((send, arr));
-        }
-        let mark_keys: Vec<Key> = c.marks.iter().map(|m| (m.t, 0)).collect();
-        keys.extend(&mark_keys);
-        keys.sort();
-        keys.dedup();
-        let hop = median_hop(c);
-        let mut y = Vec::with_capacity(keys.len());
-        let mut breaks = Vec::new();
-        let mut cur = 0.0;
-        for (i, k) in keys.iter().enumerate() {
-            if i > 0 {
-                let prev = keys[i - 1].0;
-                if k.0 == prev {
-                    cur += 1.0;
-                } else {
-                    let gap = k.0.since(prev).as_ns() as f64;
-                    if gap > 4.0 * hop {
-                        breaks.push((cur + 0.8, gap / 1e9));
-                        cur += 1.6;
-                    } else {
-                        cur += (gap / hop).clamp(1.0, 2.5);
-                    }
-                }
-            }
-            y.push(cur);
-        }
-        Layout {
-            keys,
-            y,
-            breaks,
-            seg_keys,
-            mark_keys,
-            total: cur + 1.0,
-        }
-    }
-
-    fn y_of(&self, k: Key) -> f64 {
-        match self.keys.binary_search(&k) {
-            Ok(i) => self.y[i],
-            Err(_) => 0.0,
-        }
-    }
-}
 
 // ---------------------------------------------------------------------------------- drawing
 
@@ -172,7 +79,10 @@ pub(crate) struct LadderChart<'a> {
 fn heading(scn: &Scenario, rec: &LadderRecorder, c: &LadderConn) -> (String, String) {
     let who = match c.attempt {
         Some((ci, a)) => {
-            let name = scn.clients.get(ci as usize).map_or("?", |c| c.name.as_str());
+            let name = scn
+                .clients
+                .get(ci as usize)
+                .map_or("?", |c| c.name.as_str());
             format!("attempt {a} of {name}")
         }
         None => "attempt".to_string(),
@@ -186,7 +96,10 @@ fn heading(scn: &Scenario, rec: &LadderRecorder, c: &LadderConn) -> (String, Str
         .iter()
         .map(|&i| rec.picks()[i].label(&scn.clients))
         .collect();
-    (format!("{who}: {how}"), format!("chosen as: {}", why.join(", ")))
+    (
+        format!("{who}: {how}"),
+        format!("chosen as: {}", why.join(", ")),
+    )
 }
 
 impl<'a> LadderChart<'a> {
@@ -320,7 +233,7 @@ impl<'a> LadderChart<'a> {
         // first place that does not cover an earlier label.
         let compact = g.unit < 24.0;
         for (i, s) in c.segs.iter().enumerate() {
-            self.segment_label(area, c, s, i, &arrows, compact, &mut placed)?;
+            Self::segment_label(area, c, s, i, &arrows, compact, &mut placed)?;
         }
         let hidden = hidden + c.left_out;
         if hidden > 0 {
@@ -338,7 +251,6 @@ impl<'a> LadderChart<'a> {
 
     /// Flags (and what happened to the segment) above, numbers below, on a white backing.
     fn segment_label<DB: DrawingBackend>(
-        &self,
         area: &DrawingArea<DB, Shift>,
         c: &LadderConn,
         s: &LadderSeg,
@@ -739,72 +651,4 @@ where
         });
     }
     Ok(())
-}
-
-/// Whether the segment from `a` to `b` passes through the box `r` (x0, y0, x1, y1).
-fn crosses(((ax, ay), (bx, by)): Arrow, r: &[i32; 4]) -> bool {
-    // Sample the segment: arrows are short and boxes small, 24 steps are exact enough.
-    (0..=24).any(|k| {
-        let f = k as f64 / 24.0;
-        let x = ax as f64 + (bx - ax) as f64 * f;
-        let y = ay as f64 + (by - ay) as f64 * f;
-        x > r[0] as f64 && x < r[2] as f64 && y > r[1] as f64 && y < r[3] as f64
-    })
-}
-
-/// The first free place for a `w` x `h` label of arrow `i`: along it, then just above or
-/// below it; free means no overlap with a placed label and no other arrow through it.
-fn label_spot(arrows: &[Arrow], i: usize, placed: &[[i32; 4]], (w, h): (i32, i32)) -> Option<[i32; 4]> {
-    let ((ax, ay), (bx, by)) = arrows[i];
-    let free = |b: &[i32; 4]| {
-        placed
-            .iter()
-            .all(|p| b[2] <= p[0] || p[2] <= b[0] || b[3] <= p[1] || p[3] <= b[1])
-            && arrows
-                .iter()
-                .enumerate()
-                .all(|(j, &a)| j == i || !crosses(a, b))
-    };
-    for dy in [0, -(h / 2 + 3), h / 2 + 3] {
-        for f in [0.5, 0.38, 0.62, 0.28, 0.72, 0.2, 0.8] {
-            let mx = ax + ((bx - ax) as f64 * f) as i32;
-            let my = ay + ((by - ay) as f64 * f) as i32 + dy;
-            let b = [mx - w / 2, my - h / 2, mx - w / 2 + w, my - h / 2 + h];
-            if free(&b) {
-                return Some(b);
-            }
-        }
-    }
-    None
-}
-
-/// The first segments of `c` that fit in `units` layout units, and how many were left out.
-fn fit(c: &LadderConn, units: f64) -> (LadderConn, u64) {
-    if Layout::of(c).total <= units {
-        return (c.clone(), 0);
-    }
-    let (mut lo, mut hi) = (1, c.segs.len());
-    while lo < hi {
-        let mid = (lo + hi).div_ceil(2);
-        if Layout::of(&cut(c, mid)).total <= units {
-            lo = mid;
-        } else {
-            hi = mid - 1;
-        }
-    }
-    (cut(c, lo), (c.segs.len() - lo) as u64)
-}
-
-/// `c` with only its first `n` segments and the marks up to the last of their moments.
-fn cut(c: &LadderConn, n: usize) -> LadderConn {
-    let mut v = c.clone();
-    v.segs.truncate(n);
-    let last = v
-        .segs
-        .iter()
-        .map(|s| s.arrived.unwrap_or(s.sent))
-        .max()
-        .unwrap_or(SimTime::ZERO);
-    v.marks.retain(|m| m.t <= last);
-    v
 }

@@ -16,6 +16,7 @@
 pub mod html;
 pub mod ladder;
 mod ladder_draw;
+mod ladder_layout;
 mod outcomes;
 mod queues;
 pub mod series;
@@ -63,18 +64,22 @@ fn register_fonts() {
 
 /// The colour of a TCP state, the same in every chart.
 pub fn state_color(s: TcpState) -> RGBColor {
+    // Okabe and Ito's colour-blind-safe set where it matters: SYN-RECEIVED (vermillion) and
+    // ESTABLISHED (blue) stay far apart under deuteranopia and protanopia (tests/colours.rs
+    // checks the distances under simulated colour vision); every chart also names its
+    // states and outcomes in text or by shape, so colour is never the only cue.
     match s {
         TcpState::Closed => RGBColor(60, 60, 60),
-        TcpState::Listen => RGBColor(150, 150, 150),
-        TcpState::SynSent => RGBColor(242, 142, 43),
-        TcpState::SynReceived => RGBColor(214, 39, 40),
-        TcpState::Established => RGBColor(44, 160, 44),
-        TcpState::FinWait1 => RGBColor(23, 190, 207),
-        TcpState::FinWait2 => RGBColor(31, 119, 180),
-        TcpState::CloseWait => RGBColor(148, 103, 189),
-        TcpState::Closing => RGBColor(227, 119, 194),
+        TcpState::Listen => RGBColor(170, 170, 170),
+        TcpState::SynSent => RGBColor(230, 159, 0),
+        TcpState::SynReceived => RGBColor(213, 94, 0),
+        TcpState::Established => RGBColor(0, 114, 178),
+        TcpState::FinWait1 => RGBColor(86, 180, 233),
+        TcpState::FinWait2 => RGBColor(0, 158, 115),
+        TcpState::CloseWait => RGBColor(204, 121, 167),
+        TcpState::Closing => RGBColor(240, 228, 66),
         TcpState::LastAck => RGBColor(140, 86, 75),
-        TcpState::TimeWait => RGBColor(158, 188, 218),
+        TcpState::TimeWait => RGBColor(90, 60, 110),
     }
 }
 
@@ -82,11 +87,11 @@ pub fn state_color(s: TcpState) -> RGBColor {
 pub fn outcome_color(o: Outcome) -> RGBColor {
     match o {
         Outcome::Established => state_color(TcpState::Established),
-        Outcome::Refused => RGBColor(148, 103, 189),
+        Outcome::Refused => RGBColor(204, 121, 167),
         Outcome::Unreachable => RGBColor(140, 86, 75),
-        Outcome::TimedOut => RGBColor(214, 39, 40),
-        Outcome::Reset => RGBColor(242, 142, 43),
-        Outcome::Aborted => RGBColor(80, 80, 80),
+        Outcome::TimedOut => RGBColor(213, 94, 0),
+        Outcome::Reset => RGBColor(230, 159, 0),
+        Outcome::Aborted => RGBColor(200, 200, 200),
     }
 }
 
@@ -506,6 +511,7 @@ pub fn write_charts(
         capacities: &queues::capacities(summary),
         windows: &windows,
         duration_s: scn.duration.as_secs_f64(),
+        settles: queues::settles(scn, summary, &points, &windows),
     };
     emit("queues", render(&queues, w, h))?;
     let outcomes = outcomes::OutcomesChart {

@@ -71,7 +71,7 @@ impl OutcomesChart<'_> {
             .configure_mesh()
             .light_line_style(WHITE.mix(0.0))
             .x_desc(format!("attempt start, simulated time ({})", xu.name))
-            .y_desc(format!("time to outcome ({})", yu.name))
+            .y_desc(format!("start to outcome, any outcome ({})", yu.name))
             .x_labels(8)
             .y_labels(8)
             .x_label_formatter(&|v| tick(*v))
@@ -143,7 +143,7 @@ impl OutcomesChart<'_> {
         let xu = TimeUnit::for_max(max_s);
         let x_max = xu.of(max_s * 1.08).max(xu.of(0.001));
         let mut chart = ChartBuilder::on(area)
-            .caption("connect latency CDF (established)", (FONT, 16))
+            .caption("connect latency CDF (established only)", (FONT, 16))
             .margin_right(30)
             .margin_left(10)
             .margin_top(8)
@@ -223,7 +223,7 @@ impl Chart for OutcomesChart<'_> {
             root,
             &format!("{}: outcome of every connection attempt", self.scenario),
             Some(
-                "one point per legitimate attempt: when it started (x), how long until it ended (y)",
+                "one point per legitimate attempt: when it started (x), how long until it ended, established or not (y); right: only the established, first SYN to ESTABLISHED",
             ),
         )?;
         let body = root.margin(used as u32, 0, 0, 0);

@@ -2,14 +2,18 @@
 //! of SYN drops and SYN cookies, with attack windows shaded.
 
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::series::{MAX_LISTENER_SERIES, Point};
 use super::{
-    Chart, DrawResult, LineItem, TimeUnit, Windows, line_legend, state_color, time_panel, title,
+    Chart, DrawResult, FONT, LineItem, TimeUnit, Windows, line_legend, state_color, time_panel,
+    title,
 };
 use crate::report::Summary;
+use crate::spec::Scenario;
 use crate::tcp::TcpState;
 
 /// Width reserved right of each panel for its legend.
@@ -31,6 +35,75 @@ pub(crate) struct QueuesChart<'a> {
     pub capacities: &'a [(u64, u64)],
     pub windows: &'a Windows,
     pub duration_s: f64,
+    /// Where the first listener's SYN queue settles after each attack, and why.
+    pub settles: Vec<Settle>,
+}
+
+/// The level the first listener's SYN queue settles at after an attack window, written on
+/// the chart where a reader asks why the queue did not empty.
+#[derive(Clone, Debug)]
+pub(crate) struct Settle {
+    /// Seconds: the end of the attack and the end of the quiet stretch after it.
+    pub from: f64,
+    pub to: f64,
+    pub level: u64,
+    pub why: String,
+}
+
+/// The SYN-queue level after each attack window (the last sample before the next window or
+/// the end), with the rule that explains it for the listener's stack.
+pub(crate) fn settles(
+    scn: &Scenario,
+    summary: &Summary,
+    points: &[Point],
+    w: &Windows,
+) -> Vec<Settle> {
+    let (Some(l), Some(ls)) = (scn.listeners.first(), summary.listeners.first()) else {
+        return Vec::new();
+    };
+    let cfg = &scn.hosts[l.host.0 as usize].stack;
+    let cap = ls.syn_queue_capacity;
+    let mut out = Vec::new();
+    for (k, &(_, stop)) in w.attacks.iter().enumerate() {
+        let to = w
+            .attacks
+            .get(k + 1)
+            .map_or(scn.duration.as_secs_f64(), |n| n.0);
+        let Some(last) = points.iter().rev().find(|p| p.t >= stop && p.t <= to) else {
+            continue;
+        };
+        let level = last.listeners.first().map_or(0, |q| q.syn_queue);
+        if to - stop < 1.0 {
+            continue;
+        }
+        let (_, expiry_ms) = cfg.synack_schedule_ms();
+        let why = if level == 0 {
+            // Nothing to explain: the queue empties once the attack stops.
+            continue;
+        } else if cfg.synack_pruning && (2 * level).abs_diff(cap) <= 2 {
+            format!(
+                "settles at {level}, half of {cap}: Linux shortens SYN-ACK retries only while the \
+                 queue is over half full (reqsk_timer_handler), so the last {level} entries keep \
+                 all {} retries and live {:.0} s",
+                cfg.synack_retries,
+                expiry_ms as f64 / 1000.0
+            )
+        } else {
+            format!(
+                "stays at {level}: half-open entries left when the attack stopped live until \
+                 their {} SYN-ACK retries run out ({:.0} s)",
+                cfg.synack_retries,
+                expiry_ms as f64 / 1000.0
+            )
+        };
+        out.push(Settle {
+            from: stop,
+            to,
+            level,
+            why,
+        });
+    }
+    out
 }
 
 /// (time in s, value) points of one line.
@@ -156,6 +229,9 @@ impl QueuesChart<'_> {
                 .iter()
                 .map(|p| (unit.of(p.t), p.listeners[i].syn_queue as f64));
             chart.draw_series(LineSeries::new(syn, syn_c.stroke_width(2)))?;
+            if i == 0 {
+                self.annotate(&mut chart, unit, y_max)?;
+            }
             items.push((format!("{name} SYN queue"), syn_c, false));
             items.push((format!("  capacity {syn_cap}"), syn_c, true));
             items.push((format!("{name} accept queue"), acc_c, false));
@@ -170,6 +246,65 @@ impl QueuesChart<'_> {
             ));
         }
         line_legend(&legend, (8, 40), &items)
+    }
+
+    /// The settle notes: a bracket over the quiet stretch at the level, and the reason above.
+    fn annotate<DB: DrawingBackend>(
+        &self,
+        chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+        unit: TimeUnit,
+        y_max: f64,
+    ) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        for st in &self.settles {
+            let y = st.level as f64;
+            let (a, b) = (unit.of(st.from), unit.of(st.to));
+            chart.draw_series(std::iter::once(PathElement::new(
+                [(a, y), (b, y)],
+                BLACK.mix(0.6).stroke_width(1),
+            )))?;
+            // The reason wrapped to the quiet stretch's width.
+            let font = (FONT, 12).into_font().color(&RGBColor(40, 40, 40));
+            let (x0, x1) = (
+                chart.backend_coord(&(a, y)).0,
+                chart.backend_coord(&(b, y)).0,
+            );
+            let width = ((x1 - x0) as u32).max(160);
+            let mut lines: Vec<String> = Vec::new();
+            for word in st.why.split(' ') {
+                let grown = match lines.last() {
+                    Some(l) => format!("{l} {word}"),
+                    None => word.to_string(),
+                };
+                let fits = chart
+                    .plotting_area()
+                    .estimate_text_size(&grown, &font)
+                    .map_or(true, |s| s.0 + 8 <= width);
+                match lines.last_mut() {
+                    Some(l) if fits => *l = grown,
+                    _ => lines.push(word.to_string()),
+                }
+            }
+            let step = y_max * 0.07;
+            let n = lines.len() as f64;
+            // Below the level where there is room (the queue is above it just before).
+            let above = y - step * (n + 1.0) < 0.0 && y + step * (n + 1.0) < y_max;
+            for (k, text) in lines.into_iter().enumerate() {
+                let yy = if above {
+                    y + step * (n - k as f64)
+                } else {
+                    y - step * (k as f64 + 1.0)
+                };
+                chart.draw_series(std::iter::once(Text::new(
+                    text,
+                    (a, yy),
+                    font.clone().pos(Pos::new(HPos::Left, VPos::Center)),
+                )))?;
+            }
+        }
+        Ok(())
     }
 
     fn rates_panel<DB: DrawingBackend>(

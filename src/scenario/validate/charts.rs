@@ -83,7 +83,11 @@ fn ladder_pick(
             let names: Vec<&str> = attackers.iter().map(|a| a.name.as_str()).collect();
             return Err(format!(
                 "`{s}`: no attacker named `{name}` (attackers: {})",
-                if names.is_empty() { "none".to_string() } else { names.join(", ") }
+                if names.is_empty() {
+                    "none".to_string()
+                } else {
+                    names.join(", ")
+                }
             ));
         };
         let (start, stop) = a.arrivals.window();
