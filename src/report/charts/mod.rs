@@ -201,6 +201,33 @@ pub(crate) fn tick(v: f64) -> String {
     }
 }
 
+/// A thick polyline as pieces split wherever it turns back vertically. The bitmap backend
+/// joins thick segments with unbounded miters, so a one-sample dip in a queue line drew a
+/// spike far beyond the data in the PNG (the SVG viewer's joins are right; the pieces look
+/// the same there).
+pub(crate) fn thick_line(
+    points: impl IntoIterator<Item = (f64, f64)>,
+    style: ShapeStyle,
+) -> Vec<PathElement<(f64, f64)>> {
+    let mut pieces = Vec::new();
+    let mut cur: Vec<(f64, f64)> = Vec::new();
+    for p in points {
+        if let [.., a, b] = cur[..] {
+            if (b.1 - a.1) * (p.1 - b.1) < 0.0 {
+                pieces.push(PathElement::new(
+                    std::mem::replace(&mut cur, vec![b]),
+                    style,
+                ));
+            }
+        }
+        cur.push(p);
+    }
+    if cur.len() > 1 {
+        pieces.push(PathElement::new(cur, style));
+    }
+    pieces
+}
+
 /// Time windows shaded in the time-based charts.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Windows {

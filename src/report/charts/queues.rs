@@ -9,8 +9,8 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::series::{MAX_LISTENER_SERIES, Point};
 use super::{
-    Chart, DrawResult, FONT, LineItem, TimeUnit, Windows, line_legend, state_color, time_panel,
-    title,
+    Chart, DrawResult, FONT, LineItem, TimeUnit, Windows, line_legend, state_color, thick_line,
+    time_panel, title,
 };
 use crate::report::Summary;
 use crate::spec::Scenario;
@@ -223,12 +223,12 @@ impl QueuesChart<'_> {
                 .points
                 .iter()
                 .map(|p| (unit.of(p.t), p.listeners[i].accept_queue as f64));
-            chart.draw_series(LineSeries::new(acc, acc_c.stroke_width(2)))?;
+            chart.draw_series(thick_line(acc, acc_c.stroke_width(2)))?;
             let syn = self
                 .points
                 .iter()
                 .map(|p| (unit.of(p.t), p.listeners[i].syn_queue as f64));
-            chart.draw_series(LineSeries::new(syn, syn_c.stroke_width(2)))?;
+            chart.draw_series(thick_line(syn, syn_c.stroke_width(2)))?;
             if i == 0 {
                 self.annotate(&mut chart, unit, y_max)?;
             }
@@ -342,13 +342,13 @@ impl QueuesChart<'_> {
             if evicted.iter().any(|p| p.1 > 0.0) {
                 let ec = shade(EVICTED, i);
                 let pts: Vec<_> = evicted.iter().map(|&(t, r)| (unit.of(t), r)).collect();
-                chart.draw_series(LineSeries::new(pts, ec.stroke_width(2)))?;
+                chart.draw_series(thick_line(pts, ec.stroke_width(2)))?;
                 items.push((format!("{name} entries evicted/s"), ec, false));
             }
             let pts =
                 |v: &Vec<(f64, f64)>| v.iter().map(|&(t, r)| (unit.of(t), r)).collect::<Vec<_>>();
-            chart.draw_series(LineSeries::new(pts(cookies), cc.stroke_width(2)))?;
-            chart.draw_series(LineSeries::new(pts(drops), dc.stroke_width(2)))?;
+            chart.draw_series(thick_line(pts(cookies), cc.stroke_width(2)))?;
+            chart.draw_series(thick_line(pts(drops), dc.stroke_width(2)))?;
             items.push((format!("{name} SYNs dropped/s"), dc, false));
             items.push((format!("{name} cookies sent/s"), cc, false));
         }

@@ -10,7 +10,8 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::series::Point;
 use super::{
-    Chart, DrawResult, FONT, TimeUnit, Windows, state_color, swatch_legend, time_panel, title,
+    Chart, DrawResult, FONT, TimeUnit, Windows, state_color, swatch_legend, thick_line, time_panel,
+    title,
 };
 use crate::report::timeline::shown_states;
 use crate::tcp::{Role, TcpState};
@@ -83,7 +84,7 @@ impl StatesChart<'_> {
             let label = format!("{}s", role.name());
             match role {
                 Role::Client => {
-                    chart.draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))?;
+                    chart.draw_series(thick_line(pts.clone(), color.stroke_width(2)))?;
                 }
                 Role::Server => {
                     chart.draw_series(std::iter::once(DashedPathElement::new(
