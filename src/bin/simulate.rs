@@ -588,6 +588,14 @@ fn print_summary(
         s.events,
         secs
     )?;
+    for sec in &s.setup {
+        let items: Vec<String> = sec
+            .items
+            .iter()
+            .map(|i| format!("{} {}", i.name, i.value))
+            .collect();
+        writeln!(w, "  {}: {}", sec.title, items.join(", "))?;
+    }
     let o = &s.outcomes;
     writeln!(
         w,

@@ -13,6 +13,7 @@ pub mod histogram;
 pub mod output;
 pub mod phases;
 mod recorder;
+pub mod setup;
 pub mod summary;
 pub mod timeline;
 pub mod trace;

@@ -284,6 +284,8 @@ pub struct Summary {
     pub scenario: Value,
     pub scenario_name: String,
     pub seed: u64,
+    /// The settings a reader needs, in words (see [`super::setup`]).
+    pub setup: Vec<super::setup::SetupSection>,
     /// Established / attempts (none without attempts).
     pub success_rate: Option<f64>,
     /// Shares established within each deadline of `success_within_ms`.
@@ -353,7 +355,9 @@ impl Summary {
             };
             hosts.insert(hs.name.clone(), s);
         }
+        let listeners = listeners(scn, sim);
         Summary {
+            setup: super::setup::setup(scn, &listeners),
             attempts,
             attempts_csv: None,
             captures: Vec::new(),
@@ -375,7 +379,7 @@ impl Summary {
             },
             events: stats.events,
             hosts,
-            listeners: listeners(scn, sim),
+            listeners,
             outcomes,
             phases: windows(&rec.phases),
             packets: Packets {

@@ -97,6 +97,13 @@ pub(crate) fn page(scn: &Scenario, s: &Summary, charts: &[(String, String)]) -> 
     let mut o = String::new();
     head(&mut o, scn, s);
     key_numbers(&mut o, s);
+    files(&mut o, s);
+    o.push_str("<h2>Setup</h2>\n");
+    setup_table(&mut o, &s.setup);
+    if !s.phases.is_empty() {
+        o.push_str("<h2>Before, during and after each attack</h2>\n");
+        phases(&mut o, s);
+    }
     o.push_str("<div class=\"grid\"><div><h3>Outcomes</h3>");
     let rows: Vec<Vec<String>> = s
         .outcomes
@@ -151,6 +158,87 @@ fn head(o: &mut String, scn: &Scenario, s: &Summary) {
         ms(Some(s.duration_ms)),
         int(s.events),
         esc(s.synsim_version)
+    );
+}
+
+/// Links to the run's data files.
+fn files(o: &mut String, s: &Summary) {
+    let mut links = vec![
+        ("summary.json", "every figure"),
+        ("timeline.csv", "queues and states every sample"),
+    ];
+    if s.attempts_csv.is_some() {
+        links.push(("attempts.csv", "one row per attempt"));
+    }
+    o.push_str("<p class=\"meta\">Files: ");
+    let mut parts: Vec<String> = links
+        .iter()
+        .map(|(f, what)| format!("<a href=\"{f}\">{f}</a> ({what})"))
+        .collect();
+    for c in &s.captures {
+        parts.push(format!(
+            "<a href=\"{f}\">{f}</a> (capture: {n} packets; open with Wireshark)",
+            f = esc(&c.file),
+            n = int(c.packets)
+        ));
+    }
+    o.push_str(&parts.join(" &middot; "));
+    o.push_str("</p>\n");
+}
+
+/// The setup, one small table per section, in a grid.
+pub(crate) fn setup_table(o: &mut String, setup: &[crate::report::setup::SetupSection]) {
+    o.push_str("<div class=\"grid\">");
+    for sec in setup {
+        let _ = write!(o, "<div><h3>{}</h3>", esc(&sec.title));
+        let rows: Vec<Vec<String>> = sec
+            .items
+            .iter()
+            .map(|i| vec![i.name.clone(), i.value.clone()])
+            .collect();
+        table(o, &["setting", "value"], &rows);
+        o.push_str("</div>");
+    }
+    o.push_str("</div>\n");
+}
+
+/// A share as a percentage, "-" without attempts.
+fn share(r: Option<f64>) -> String {
+    r.map_or("-".into(), |r| format!("{:.1} %", r * 100.0))
+}
+
+/// Per attack window: the attempts started before, during and after it.
+fn phases(o: &mut String, s: &Summary) {
+    let mut rows = Vec::new();
+    for w in &s.phases {
+        for (name, p) in [
+            ("before", &w.before),
+            ("during", &w.during),
+            ("after", &w.after),
+        ] {
+            rows.push(vec![
+                format!("{} {name}", w.attacker),
+                format!("{} - {}", ms(Some(p.from_ms)), ms(Some(p.to_ms))),
+                int(p.attempts),
+                int(p.outcomes.established),
+                share(p.success_rate),
+                ms(p.connect_latency_ms.p50),
+                ms(p.connect_latency_ms.p99),
+            ]);
+        }
+    }
+    table(
+        o,
+        &[
+            "phase",
+            "attempts started",
+            "attempts",
+            "established",
+            "share",
+            "latency p50",
+            "p99",
+        ],
+        &rows,
     );
 }
 
