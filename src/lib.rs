@@ -47,7 +47,8 @@
 //! - [`sweep`]: experiments over many runs: a sweep file expanded into runs ([`sweep::Plan`]),
 //!   run in parallel into a result store keyed by the resolved scenario, merged into
 //!   `results.csv`, `aggregate.csv` and a page; runs can be spread over a job array.
-//! - `src/bin/simulate.rs`: the CLI (`simulate SCENARIO.json`, `simulate sweep SWEEP.json`).
+//! - `src/bin/simulate/`: the CLI (`simulate SCENARIO.json`, `simulate sweep SWEEP.json`,
+//!   `--explain-profile`), one file per command and one for what it prints.
 //!
 //! Benchmarks live in `benches/engine.rs` and `scripts/sweep.sh`; figures and how to reproduce
 //! them in `docs/PERFORMANCE.md`.
