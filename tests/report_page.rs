@@ -134,3 +134,71 @@ fn the_page_has_the_phase_table_and_links_to_every_data_file() {
         );
     }
 }
+
+#[test]
+fn compare_puts_two_runs_side_by_side_with_the_differences_marked() {
+    let base = std::env::temp_dir().join(format!("synsim-compare-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&base);
+    let sim = |out: &str, sets: &[&str]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_simulate"));
+        c.arg(scenario_path("syn_flood"))
+            .arg("-q")
+            .arg("--out")
+            .arg(base.join(out));
+        for s in sets {
+            c.args(["--set", s]);
+        }
+        assert!(c.status().unwrap().success());
+    };
+    sim("a", &[]);
+    sim("b", &["listeners[0].backlog=1024"]);
+    let out = Command::new(env!("CARGO_BIN_EXE_simulate"))
+        .arg("--compare")
+        .arg(base.join("a"))
+        .arg(base.join("b"))
+        .arg("--out")
+        .arg(base.join("cmp"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let page = fs::read_to_string(base.join("cmp/index.html")).unwrap();
+    // The backlog and the capacities derived from it differ; cookies and the attack do not.
+    assert!(page.contains("3 settings differ"), "{page}");
+    assert!(page.contains(
+        "<tr class=\"diff\"><td>&ne;</td><td>listener server:80 listen backlog</td><td>128</td><td>1024</td></tr>"
+    ));
+    assert!(page.contains(
+        "<tr><td></td><td>listener server:80 syncookies</td><td>off (0)</td><td>off (0)</td></tr>"
+    ));
+    for f in [
+        "compare_queues.png",
+        "compare_queues.svg",
+        "compare_outcomes.png",
+    ] {
+        assert!(base.join("cmp").join(f).exists(), "{f}");
+    }
+    // The two panels share one y axis: the larger capacity's tick appears in both.
+    let svg = fs::read_to_string(base.join("cmp/compare_queues.svg")).unwrap();
+    let ticks = svg.lines().filter(|l| l.trim() == "1000").count();
+    assert_eq!(ticks, 2, "both panels have the tick of 1000 entries");
+    // A directory that is not a run is an error naming the file it lacks.
+    let bad = Command::new(env!("CARGO_BIN_EXE_simulate"))
+        .arg("--compare")
+        .arg(base.join("a"))
+        .arg(base.join("nothing"))
+        .arg("--out")
+        .arg(base.join("cmp2"))
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("nothing/summary.json") && err.contains("finished run"),
+        "{err}"
+    );
+    let _ = fs::remove_dir_all(&base);
+}

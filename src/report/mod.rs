@@ -9,6 +9,7 @@ pub mod attempts;
 pub mod budget;
 pub mod capture;
 pub mod charts;
+pub mod compare;
 pub mod histogram;
 pub mod output;
 pub mod phases;

@@ -42,7 +42,7 @@ struct Cli {
     command: Option<Command>,
     /// Scenario file (JSON); `-` reads it from standard input (output then defaults to
     /// output/stdin/).
-    #[arg(required_unless_present = "explain_profile")]
+    #[arg(required_unless_present_any = ["explain_profile", "compare"])]
     scenario: Option<PathBuf>,
     /// Output directory [default: output/<scenario file stem>/].
     #[arg(long, value_name = "DIR")]
@@ -84,6 +84,11 @@ struct Cli {
     /// Print the effective knob values of a stack profile (linux, linux5, freebsd, rfc9293) and exit.
     #[arg(long, value_name = "PROFILE")]
     explain_profile: Option<String>,
+    /// Compare two finished runs (their output directories): one page with both side by side,
+    /// the key numbers and their difference, every differing setting highlighted, charts on
+    /// the same axes; written to --out [default: output/compare/].
+    #[arg(long, num_args = 2, value_names = ["A", "B"], conflicts_with = "scenario")]
+    compare: Option<Vec<PathBuf>>,
     /// Print nothing but errors.
     #[arg(long, short)]
     quiet: bool,
@@ -150,6 +155,17 @@ fn run(cli: Cli) -> Result<(), Fail> {
     let mut out = io::stdout().lock();
     if let Some(p) = &cli.explain_profile {
         return explain_profile(&mut out, p);
+    }
+    if let Some(dirs) = &cli.compare {
+        let dest = cli
+            .out
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("output/compare"));
+        report::compare::compare(&dirs[0], &dirs[1], &dest, (1200, 600)).map_err(Fail::Error)?;
+        if !cli.quiet {
+            writeln!(out, "compare: {}", dest.join("index.html").display())?;
+        }
+        return Ok(());
     }
     if let Some(Command::Sweep(args)) = &cli.command {
         return sweep(&mut out, args);

@@ -62,7 +62,7 @@ const CAPTIONS: [(&str, &str); 4] = [
     ),
 ];
 
-fn table(out: &mut String, head: &[&str], rows: &[Vec<String>]) {
+pub(crate) fn table(out: &mut String, head: &[&str], rows: &[Vec<String>]) {
     out.push_str("<table><thead><tr>");
     for h in head {
         let _ = write!(out, "<th>{}</th>", esc(h));
@@ -79,7 +79,7 @@ fn table(out: &mut String, head: &[&str], rows: &[Vec<String>]) {
     out.push_str("</tbody></table>");
 }
 
-const STYLE: &str = "body{font-family:'DejaVu Sans',Verdana,sans-serif;margin:24px auto;\
+pub(crate) const STYLE: &str = "body{font-family:'DejaVu Sans',Verdana,sans-serif;margin:24px auto;\
 max-width:1260px;padding:0 16px;color:#222;line-height:1.45}\
 h1{margin-bottom:4px}h2{margin-top:32px;border-bottom:1px solid #ddd;padding-bottom:4px}\
 .desc{font-size:1.05em;max-width:70em}.meta{color:#666}\

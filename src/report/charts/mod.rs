@@ -13,6 +13,7 @@
 //! its license is in `LICENSES/DejaVu-fonts.txt`). Every TCP state and every outcome has one
 //! fixed colour ([`state_color`], [`outcome_color`]) used the same way in every chart.
 
+pub mod compare;
 pub mod html;
 pub mod ladder;
 mod ladder_draw;

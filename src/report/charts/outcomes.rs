@@ -22,7 +22,12 @@ pub(crate) struct OutcomesChart<'a> {
 }
 
 /// Draws the marker of outcome `o` (radius about `s` px) at `c`.
-fn marker<DB, CT>(area: &DrawingArea<DB, CT>, c: CT::From, o: Outcome, s: i32) -> DrawResult
+pub(crate) fn marker<DB, CT>(
+    area: &DrawingArea<DB, CT>,
+    c: CT::From,
+    o: Outcome,
+    s: i32,
+) -> DrawResult
 where
     DB: DrawingBackend,
     DB::ErrorType: 'static,
