@@ -47,11 +47,14 @@ fn read(dir: &Path, file: &str) -> Result<String, String> {
     })
 }
 
+/// (seconds, value) points.
+type Line = Vec<(f64, f64)>;
+
+/// Reads one number of a run's summary.json.
+type Pick = fn(&Value) -> &Value;
+
 /// The first listener's queue columns of timeline.csv, in seconds.
-fn queues(
-    dir: &Path,
-    listener: Option<&str>,
-) -> Result<(Vec<(f64, f64)>, Vec<(f64, f64)>), String> {
+fn queues(dir: &Path, listener: Option<&str>) -> Result<(Line, Line), String> {
     let Some(l) = listener else {
         return Ok((Vec::new(), Vec::new()));
     };
@@ -168,7 +171,7 @@ fn pct(v: &Value) -> String {
 
 /// The key numbers of both runs and B - A.
 fn key_numbers(o: &mut String, a: &Value, b: &Value) {
-    let rows: [(&str, fn(&Value) -> &Value, bool); 9] = [
+    let rows: [(&str, Pick, bool); 9] = [
         ("attempts", |s| &s["attempts"], false),
         ("established", |s| &s["outcomes"]["established"], false),
         ("timed out", |s| &s["outcomes"]["timed_out"], false),
