@@ -14,8 +14,9 @@ use crate::tcp::config::SynCookies;
 /// One titled group of settings (`listener server:80`, `attacker flood`, `network`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SetupSection {
-    pub title: String,
+    // Fields in name order: summary.json's keys are sorted at every level.
     pub items: Vec<SetupItem>,
+    pub title: String,
 }
 
 /// One setting, as text (`"10 ms each way"`).
