@@ -36,7 +36,7 @@
 //!
 //! Thin shell:
 //! - [`scenario`]: JSON in, validated once into [`spec`] types; errors carry the JSON path and
-//!   line/column.
+//!   line/column. The format's JSON Schema is derived from the same serde types.
 //! - [`report`]: metrics folded while running ([`report::Recorder`]), the typed
 //!   [`report::Summary`] behind `summary.json`, the charts and the page; `timeline.csv` and
 //!   `events.jsonl` written by serializers; the output budget; an output directory committed

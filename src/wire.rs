@@ -7,6 +7,8 @@
 
 use std::fmt;
 
+use schemars::JsonSchema;
+
 /// Index of an IP address in the simulation's address table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct AddrId(pub u32);
@@ -241,7 +243,9 @@ impl TcpOptions {
 }
 
 /// How a stack orders and pads its options on the wire. Only the capture shows it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum OptionLayout {
     /// Linux `tcp_options_write`: MSS, then SACK-permitted folded into the timestamps'

@@ -6,6 +6,7 @@
 //! duplicate keys at any depth, serde's type errors (in words, never Rust type names), unknown
 //! fields (`deny_unknown_fields`) and the semantic checks of [`validate`] (nonsense values,
 //! names that break the name rule or refer to nothing, budgets exceeded) alike.
+//! [`scenario_schema`] is the format's JSON Schema, derived from the serde types of [`raw`].
 
 mod jsonscan;
 mod locate;
@@ -13,6 +14,7 @@ mod messages;
 mod overrides;
 pub mod raw;
 mod read;
+pub mod schema;
 mod validate;
 mod warnings;
 
@@ -35,6 +37,7 @@ pub use messages::has_rust_type_name;
 pub use overrides::Override;
 use raw::RawScenario;
 pub use read::DEFAULT_MAX_FILE_BYTES;
+pub use schema::{scenario_schema, scenario_schema_text};
 use validate::{BudgetSource, Validator};
 pub use validate::{MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, MAX_SCENARIO_NAME_CHARS};
 

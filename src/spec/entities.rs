@@ -2,6 +2,8 @@
 
 use std::net::{IpAddr, SocketAddr};
 
+use schemars::JsonSchema;
+
 use super::Arrivals;
 use crate::net::HostId;
 use crate::tcp::{Profile, StackConfig};
@@ -34,7 +36,7 @@ pub enum AcceptPolicy {
 }
 
 /// What a server application does with an accepted connection.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ServerApp {
     /// Reply to every message with its upper-case copy; close when the client closes.
@@ -56,7 +58,9 @@ pub struct ListenerSpec {
 }
 
 /// How a client picks the source address of each attempt from its pool.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum PoolDraw {
     /// Attempt `i` (from 0) uses `base + i mod count`: every address once before any twice.
@@ -93,7 +97,9 @@ pub struct ClientSpec {
 }
 
 /// How the client's program calls `connect()`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ConnectMode {
     /// A blocking `connect()`: returns when the connection is established or fails hard.

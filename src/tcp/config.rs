@@ -5,10 +5,11 @@
 //! policy switches (enums below); a scenario picks a profile per host and may override any knob.
 //! Where a value comes from a real stack, the source is cited beside it.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// A named preset of every knob.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Profile {
     /// Linux 6.x defaults (as measured on 6.18).
@@ -16,6 +17,10 @@ pub enum Profile {
     Linux,
     /// The Linux 5.x LTS generation (5.4 to 5.15, as the common SYN-flood lab VMs run it):
     /// see [`StackConfig::linux5`] for every difference.
+    #[schemars(
+        description = "The Linux 5.x LTS generation (5.4 to 5.15, as the common \
+        SYN-flood lab VMs run it): docs/profiles.md lists every difference from linux."
+    )]
     Linux5,
     /// FreeBSD 14 defaults (tcp_syncache.c, tcp_timer.c).
     Freebsd,
@@ -56,7 +61,7 @@ impl Profile {
 }
 
 /// SYN cookie mode (Linux `net.ipv4.tcp_syncookies` 0/1/2; RFC 4987 §3.6).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SynCookies {
     /// 0: never; a SYN to a full SYN queue is dropped.
@@ -68,7 +73,7 @@ pub enum SynCookies {
 }
 
 /// How many half-open entries a listener holds for `listen(fd, backlog)`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum QueueRule {
     /// Full when `len > backlog`, so it holds backlog+1 (Linux `inet_csk_reqsk_queue_is_full`,
@@ -92,7 +97,7 @@ impl QueueRule {
 }
 
 /// How a SYN cookie encodes the SYN's options (see [`crate::tcp::cookie`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SyncookieFormat {
     /// Linux: 2 bits of MSS in the ISN (`msstab`), window scale and SACK in the low 6 bits of
@@ -103,7 +108,7 @@ pub enum SyncookieFormat {
 }
 
 /// What a full SYN queue does with a new SYN when no cookie is sent (RFC 4987 §3.4).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SynQueueOverflow {
     /// Drop the new SYN (Linux, RFC 9293 reading).
@@ -114,7 +119,7 @@ pub enum SynQueueOverflow {
 
 /// A FreeBSD-style SYN cache (RFC 4987 §3.5): one table per host, shared by its listeners,
 /// hashed by 4-tuple into buckets; a full bucket evicts its oldest entry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SyncacheConfig {
     /// `net.inet.tcp.syncache.hashsize` (512).
@@ -126,7 +131,7 @@ pub struct SyncacheConfig {
 }
 
 /// Every knob of a host's TCP stack. Units are in the field names.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StackConfig {
     // ---- active open (client) ----
@@ -186,7 +191,7 @@ pub struct StackConfig {
     /// Linux `tcp_conn_request` "last quarter" rule: with cookies off, a SYN from a peer that is
     /// not proven is dropped when fewer than max_syn_backlog/4 slots remain.
     pub quarter_rule: bool,
-    /// SYN cookies.
+    /// SYN cookies (Linux `net.ipv4.tcp_syncookies`).
     pub syncookies: SynCookies,
     /// What a SYN cookie keeps of the SYN's options.
     pub syncookie_format: SyncookieFormat,
@@ -230,8 +235,8 @@ pub struct StackConfig {
     pub invalid_ratelimit_ms: u64,
 
     // ---- TCP options (see crate::tcp::options) ----
-    /// Link MTU: the MSS offered is `mtu` minus the IP and TCP headers (40 bytes for IPv4, 60
-    /// for IPv6; Linux `tcp_advertise_mss`, FreeBSD `tcp_mssopt`).
+    /// Link MTU, in bytes: the MSS offered is `mtu` minus the IP and TCP headers (40 bytes for
+    /// IPv4, 60 for IPv6; Linux `tcp_advertise_mss`, FreeBSD `tcp_mssopt`).
     pub mtu: u32,
     /// Offer and accept SACK-permitted (Linux `net.ipv4.tcp_sack`, FreeBSD
     /// `net.inet.tcp.sack.enable`).

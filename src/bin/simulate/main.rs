@@ -99,6 +99,8 @@ enum Command {
     /// Run a sweep: a scenario over a grid of values and repetitions, into a result store
     /// (DIR/runs/<id>/), then results.csv, aggregate.csv and index.html.
     Sweep(SweepArgs),
+    /// Print the JSON Schema of the scenario format (docs/scenario.schema.json), for editors.
+    Schema,
 }
 
 /// How the CLI ends when it does not succeed.
@@ -167,8 +169,10 @@ fn run(cli: Cli) -> Result<(), Fail> {
         }
         return Ok(());
     }
-    if let Some(Command::Sweep(args)) = &cli.command {
-        return sweep(&mut out, args);
+    match &cli.command {
+        Some(Command::Sweep(args)) => return sweep(&mut out, args),
+        Some(Command::Schema) => return Ok(write!(out, "{}", scenario::scenario_schema_text())?),
+        None => {}
     }
     let path = cli.scenario.clone().expect("clap requires SCENARIO");
     let sets = cli
