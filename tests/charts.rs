@@ -332,3 +332,31 @@ fn every_chart_text_size_is_even() {
     }
     assert!(checked > 30, "only {checked} sizes found");
 }
+
+/// The queues chart says where the SYN queue settles after the flood and why: half the
+/// backlog under Linux's SYN-ACK pruning, for a backlog of 128 (64) and of 256 (where the
+/// level ends one entry under the line, 127).
+#[test]
+fn the_queues_chart_explains_where_the_syn_queue_settles() {
+    use synsim::scenario::{self, LoadOptions, Override};
+    for (backlog, level) in [(128, 64), (256, 127)] {
+        let opts = LoadOptions {
+            sets: vec![Override::parse(&format!("listeners[0].backlog={backlog}")).unwrap()],
+            ..LoadOptions::default()
+        };
+        let scn = scenario::load_with(&scenario_path("syn_flood"), &opts).unwrap();
+        let dir = tmp(&format!("settle-{backlog}"));
+        run(&scn, &dir, true);
+        let svg = fs::read_to_string(dir.join("queues.svg")).unwrap();
+        let _ = fs::remove_dir_all(&dir);
+        let want = format!("settles at {level}");
+        assert!(
+            svg.contains(&want) && svg.contains(&format!("backlog of {backlog}")),
+            "backlog {backlog}: the queues chart should say {want:?} and name the backlog"
+        );
+        assert!(
+            svg.contains("reqsk_timer_handler"),
+            "backlog {backlog}: the rule is named"
+        );
+    }
+}

@@ -62,7 +62,6 @@ pub(crate) fn settles(
         return Vec::new();
     };
     let cfg = &scn.hosts[l.host.0 as usize].stack;
-    let cap = ls.syn_queue_capacity;
     let mut out = Vec::new();
     for (k, &(_, stop)) in w.attacks.iter().enumerate() {
         let to = w
@@ -80,11 +79,13 @@ pub(crate) fn settles(
         let why = if level == 0 {
             // Nothing to explain: the queue empties once the attack stops.
             continue;
-        } else if cfg.synack_pruning && (2 * level).abs_diff(cap) <= 2 {
+        } else if let Some(half) = pruning_floor(cfg.synack_pruning, ls.backlog, level) {
             format!(
-                "settles at {level}, half of {cap}: Linux shortens SYN-ACK retries only while the \
-                 queue is over half full (reqsk_timer_handler), so the last {level} entries keep \
-                 all {} retries and live {:.0} s",
+                "settles at {level}, {}half the backlog of {}: Linux shortens SYN-ACK retries only \
+                 while the queue holds more than half its backlog (reqsk_timer_handler), so the \
+                 last {level} entries keep all {} retries and live {:.0} s",
+                if level == half { "" } else { "just under " },
+                ls.backlog,
                 cfg.synack_retries,
                 expiry_ms as f64 / 1000.0
             )
@@ -104,6 +105,16 @@ pub(crate) fn settles(
         });
     }
     out
+}
+
+/// Half the backlog (at least 4) when `level` sits at or just under it: where Linux's SYN-ACK
+/// pruning stops, since `reqsk_timer_handler` shortens retries only while
+/// `qlen << 1 > max(backlog, 8)` (src/tcp/stack/timers.rs). Entries expire a tick's batch at a
+/// time, so the level can end a little below the line (127 for a backlog of 256).
+fn pruning_floor(pruning: bool, backlog: u64, level: u64) -> Option<u64> {
+    let half = backlog.max(8) / 2;
+    let slack = (half / 32).max(2);
+    (pruning && level <= half && level + slack >= half).then_some(half)
 }
 
 /// (time in s, value) points of one line.
