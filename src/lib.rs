@@ -47,8 +47,13 @@
 //! - [`sweep`]: experiments over many runs: a sweep file expanded into runs ([`sweep::Plan`]),
 //!   run in parallel into a result store keyed by the resolved scenario, merged into
 //!   `results.csv`, `aggregate.csv` and a page; runs can be spread over a job array.
+//! - [`serve`]: `simulate serve`, a lab page on a loopback web server (`tiny_http`): a scenario
+//!   and its knobs in, through the same `--set` overrides and [`report::run_to_dir`] as the
+//!   CLI, the run's charts and numbers out next to the previous run's; token, path checks and
+//!   run limits in front.
 //! - `src/bin/simulate/`: the CLI (`simulate SCENARIO.json`, `simulate sweep SWEEP.json`,
-//!   `--explain-profile`), one file per command and one for what it prints.
+//!   `simulate schema`, `simulate serve`, `--explain-profile`), one file per command and one
+//!   for what it prints.
 //!
 //! Benchmarks live in `benches/engine.rs` and `scripts/sweep.sh`; figures and how to reproduce
 //! them in `docs/PERFORMANCE.md`.
@@ -65,6 +70,7 @@ pub mod net;
 pub mod report;
 pub mod rng;
 pub mod scenario;
+pub mod serve;
 pub mod sim;
 pub mod spec;
 pub mod sweep;

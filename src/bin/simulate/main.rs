@@ -33,7 +33,7 @@ use sweep::{SweepArgs, sweep};
 event by event, and writes summary.json, timeline.csv, attempts.csv, index.html and charts (and, on request, \
 events.jsonl and <host>.pcapng captures) into the output \
 directory. The same scenario and seed always give byte-identical files.",
-    after_help = "Examples:\n  simulate scenarios/syn_flood.json\n  simulate scenarios/handshake.json --trace --out /tmp/hs\n  simulate scenarios/syn_flood_cookies.json --pcap   (then: tshark -r output/syn_flood_cookies/server.pcapng)\n  simulate scenarios/syn_flood.json --set listeners[0].backlog=1024\n  simulate sweep scenarios/sweeps/defences.json -j 2\n  simulate --explain-profile freebsd",
+    after_help = "Examples:\n  simulate scenarios/syn_flood.json\n  simulate scenarios/handshake.json --trace --out /tmp/hs\n  simulate scenarios/syn_flood_cookies.json --pcap   (then: tshark -r output/syn_flood_cookies/server.pcapng)\n  simulate scenarios/syn_flood.json --set listeners[0].backlog=1024\n  simulate sweep scenarios/sweeps/defences.json -j 2\n  simulate serve --port 0   (then open the printed URL)\n  simulate --explain-profile freebsd",
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true
 )]
@@ -101,6 +101,7 @@ enum Command {
     Sweep(SweepArgs),
     /// Print the JSON Schema of the scenario format (docs/scenario.schema.json), for editors.
     Schema,
+    Serve(synsim::serve::ServeArgs),
 }
 
 /// How the CLI ends when it does not succeed.
@@ -172,6 +173,7 @@ fn run(cli: Cli) -> Result<(), Fail> {
     match &cli.command {
         Some(Command::Sweep(args)) => return sweep(&mut out, args),
         Some(Command::Schema) => return Ok(write!(out, "{}", scenario::scenario_schema_text())?),
+        Some(Command::Serve(a)) => return synsim::serve::run(a, &mut out).map_err(Fail::Error),
         None => {}
     }
     let path = cli.scenario.clone().expect("clap requires SCENARIO");
