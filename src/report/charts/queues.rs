@@ -48,6 +48,8 @@ pub(crate) struct Settle {
     pub to: f64,
     pub level: u64,
     pub why: String,
+    /// The same in a few words, for a panel too short for `why`.
+    pub short: String,
 }
 
 /// The SYN-queue level after each attack window (the last sample before the next window or
@@ -76,11 +78,11 @@ pub(crate) fn settles(
             continue;
         }
         let (_, expiry_ms) = cfg.synack_schedule_ms();
-        let why = if level == 0 {
+        let (why, short) = if level == 0 {
             // Nothing to explain: the queue empties once the attack stops.
             continue;
         } else if let Some(half) = pruning_floor(cfg.synack_pruning, ls.backlog, level) {
-            format!(
+            let long = format!(
                 "settles at {level}, {}half the backlog of {}: Linux shortens SYN-ACK retries only \
                  while the queue holds more than half its backlog (reqsk_timer_handler), so the \
                  last {level} entries keep all {} retries and live {:.0} s",
@@ -88,20 +90,30 @@ pub(crate) fn settles(
                 ls.backlog,
                 cfg.synack_retries,
                 expiry_ms as f64 / 1000.0
-            )
+            );
+            let short = format!(
+                "settles at {level} = backlog/2 (reqsk_timer_handler prunes only above it)"
+            );
+            (long, short)
         } else {
-            format!(
+            let long = format!(
                 "stays at {level}: half-open entries left when the attack stopped live until \
                  their {} SYN-ACK retries run out ({:.0} s)",
                 cfg.synack_retries,
                 expiry_ms as f64 / 1000.0
-            )
+            );
+            let short = format!(
+                "stays at {level} until {} SYN-ACK retries run out",
+                cfg.synack_retries
+            );
+            (long, short)
         };
         out.push(Settle {
             from: stop,
             to,
             level,
             why,
+            short,
         });
     }
     out
@@ -283,25 +295,39 @@ impl QueuesChart<'_> {
                 chart.backend_coord(&(b, y)).0,
             );
             let width = ((x1 - x0) as u32).max(160);
-            let mut lines: Vec<String> = Vec::new();
-            for word in st.why.split(' ') {
-                let grown = match lines.last() {
-                    Some(l) => format!("{l} {word}"),
-                    None => word.to_string(),
-                };
-                let fits = chart
-                    .plotting_area()
-                    .estimate_text_size(&grown, &font)
-                    .map_or(true, |s| s.0 + 8 <= width);
-                match lines.last_mut() {
-                    Some(l) if fits => *l = grown,
-                    _ => lines.push(word.to_string()),
+            let wrap = |text: &str| {
+                let mut lines: Vec<String> = Vec::new();
+                for word in text.split(' ') {
+                    let grown = match lines.last() {
+                        Some(l) => format!("{l} {word}"),
+                        None => word.to_string(),
+                    };
+                    let fits = chart
+                        .plotting_area()
+                        .estimate_text_size(&grown, &font)
+                        .map_or(true, |s| s.0 + 8 <= width);
+                    match lines.last_mut() {
+                        Some(l) if fits => *l = grown,
+                        _ => lines.push(word.to_string()),
+                    }
                 }
+                lines
+            };
+            // One text line in data units: the font's height over the panel's, so lines
+            // never run into each other on a short chart.
+            let panel_px = chart.plotting_area().dim_in_pixel().1.max(1) as f64;
+            let step = y_max * 15.0 / panel_px;
+            // Room below the level (the queue is above it just before) or else above it; the
+            // short form when the whole reason fits in neither, cut to the room there is.
+            let rows_below = ((y / step) - 0.5).floor().max(0.0) as usize;
+            let rows_above = (((y_max - y) / step) - 0.5).floor().max(0.0) as usize;
+            let mut lines = wrap(&st.why);
+            if lines.len() > rows_below.max(rows_above) {
+                lines = wrap(&st.short);
             }
-            let step = y_max * 0.07;
+            let above = lines.len() > rows_below && rows_above > rows_below;
+            lines.truncate(if above { rows_above } else { rows_below });
             let n = lines.len() as f64;
-            // Below the level where there is room (the queue is above it just before).
-            let above = y - step * (n + 1.0) < 0.0 && y + step * (n + 1.0) < y_max;
             for (k, text) in lines.into_iter().enumerate() {
                 let yy = if above {
                     y + step * (n - k as f64)
