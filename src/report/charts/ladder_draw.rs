@@ -226,6 +226,12 @@ impl<'a> LadderChart<'a> {
         let mut placed: Vec<[i32; 4]> = Vec::new();
         breaks(area, &g, &lay)?;
         let arrows = segments(area, &g, &lay, c)?;
+        // The red crosses, so no note or label is written over one.
+        for (s, &(_, (x, y))) in c.segs.iter().zip(&arrows) {
+            if matches!(s.end, End::Lost(_) | End::InFlight | End::HostDown) {
+                placed.push([x - 8, y - 8, x + 8, y + 8]);
+            }
+        }
         marks(area, &g, &lay, c, &mut placed)?;
         time_labels(area, &g, &lay, &placed)?;
         break_notes(area, &g, &lay, &arrows, &mut placed)?;
@@ -237,14 +243,20 @@ impl<'a> LadderChart<'a> {
         }
         let hidden = hidden + c.left_out;
         if hidden > 0 {
-            area.draw(&Text::new(
-                format!(
-                    "... {hidden} later segment{} not drawn",
-                    if hidden == 1 { "" } else { "s" }
-                ),
-                ((xc + xs) / 2, line_end + 2),
-                small.pos(centre),
-            ))?;
+            let text = format!(
+                "... {hidden} later segment{} not drawn",
+                if hidden == 1 { "" } else { "s" }
+            );
+            // Below the lines, and below any label that hangs past their end.
+            let (tw, th) = area.estimate_text_size(&text, &small)?;
+            let (x0, x1) = ((xc + xs - tw as i32) / 2, (xc + xs + tw as i32) / 2);
+            let mut y = line_end + 2;
+            for b in &placed {
+                if b[0] < x1 && x0 < b[2] && b[1] < y + th as i32 && y <= b[3] {
+                    y = y.max(b[3] + 2);
+                }
+            }
+            area.draw(&Text::new(text, ((xc + xs) / 2, y), small.pos(centre)))?;
         }
         Ok(())
     }
