@@ -241,23 +241,7 @@ impl<'a> LadderChart<'a> {
         for (i, s) in c.segs.iter().enumerate() {
             Self::segment_label(area, c, s, i, &arrows, compact, &mut placed)?;
         }
-        let hidden = hidden + c.left_out;
-        if hidden > 0 {
-            let text = format!(
-                "... {hidden} later segment{} not drawn",
-                if hidden == 1 { "" } else { "s" }
-            );
-            // Below the lines, and below any label that hangs past their end.
-            let (tw, th) = area.estimate_text_size(&text, &small)?;
-            let (x0, x1) = ((xc + xs - tw as i32) / 2, (xc + xs + tw as i32) / 2);
-            let mut y = line_end + 2;
-            for b in &placed {
-                if b[0] < x1 && x0 < b[2] && b[1] < y + th as i32 && y <= b[3] {
-                    y = y.max(b[3] + 2);
-                }
-            }
-            area.draw(&Text::new(text, ((xc + xs) / 2, y), small.pos(centre)))?;
-        }
+        hidden_note(area, (xc, xs), line_end, hidden + c.left_out, &placed)?;
         Ok(())
     }
 
@@ -662,5 +646,38 @@ where
             Side::Server => LadderChart::chip(area, (g.xs + 6, y), text, fill, true)?,
         });
     }
+    Ok(())
+}
+
+/// "... N later segments not drawn", centred between the lines, below their end and below any
+/// label that hangs past it.
+fn hidden_note<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    (xc, xs): (i32, i32),
+    line_end: i32,
+    hidden: u64,
+    placed: &[[i32; 4]],
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    if hidden == 0 {
+        return Ok(());
+    }
+    let small = (FONT, 12).into_font().color(&NOTE);
+    let text = format!(
+        "... {hidden} later segment{} not drawn",
+        if hidden == 1 { "" } else { "s" }
+    );
+    let (tw, th) = area.estimate_text_size(&text, &small)?;
+    let (x0, x1) = ((xc + xs - tw as i32) / 2, (xc + xs + tw as i32) / 2);
+    let mut y = line_end + 2;
+    for b in placed {
+        if b[0] < x1 && x0 < b[2] && b[1] < y + th as i32 && y <= b[3] {
+            y = y.max(b[3] + 2);
+        }
+    }
+    let centre = Pos::new(HPos::Center, VPos::Top);
+    area.draw(&Text::new(text, ((xc + xs) / 2, y), small.pos(centre)))?;
     Ok(())
 }
