@@ -124,3 +124,32 @@ fn a_progress_callback_sees_time_advance_and_changes_no_output() {
     }
     let _ = fs::remove_dir_all(&tmp);
 }
+
+#[test]
+fn charts_are_the_same_bytes_on_one_thread_and_on_four() {
+    // The four charts are drawn in parallel on rayon's pool; the files must not depend on how
+    // many threads it has or which chart finishes first.
+    let tmp = std::env::temp_dir().join(format!("synsim-threads-{}", std::process::id()));
+    let scn = load("lossy_link");
+    let mut outputs = Vec::new();
+    for threads in [1, 4] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let dir = tmp.join(format!("t{threads}"));
+        outputs.push(pool.install(|| run_outputs(&scn, &dir, true)));
+    }
+    let names: Vec<&str> = outputs[0].iter().map(|(n, _)| n.as_str()).collect();
+    for chart in [
+        "states.png",
+        "queues.svg",
+        "outcomes.png",
+        "ladder.png",
+        "index.html",
+    ] {
+        assert!(names.contains(&chart), "{chart} not written: {names:?}");
+    }
+    assert_eq!(outputs[0], outputs[1]);
+    let _ = fs::remove_dir_all(&tmp);
+}

@@ -517,21 +517,12 @@ pub fn write_charts(
     let windows = Windows::of(scn);
     let points = col.timeline.points();
     let labels = super::listener_labels(scn);
-    let mut svgs = Vec::new();
-    let mut emit = |name: &str, r: Result<(String, Vec<u8>), String>| -> Result<(), RunError> {
-        let (svg, png) = r.map_err(|e| RunError::Charts(format!("{name}: {e}")))?;
-        dir.write(&format!("{name}.svg"), svg.as_bytes())?;
-        dir.write(&format!("{name}.png"), &png)?;
-        svgs.push((name.to_string(), svg));
-        Ok(())
-    };
     let states = states::StatesChart {
         scenario: &name,
         points: &points,
         windows: &windows,
         duration_s: scn.duration.as_secs_f64(),
     };
-    emit("states", render(&states, w, h))?;
     let queues = queues::QueuesChart {
         scenario: &name,
         points: &points,
@@ -541,7 +532,6 @@ pub fn write_charts(
         duration_s: scn.duration.as_secs_f64(),
         settles: queues::settles(scn, summary, &points, &windows),
     };
-    emit("queues", render(&queues, w, h))?;
     let outcomes = outcomes::OutcomesChart {
         scenario: &name,
         points: &col.outcomes,
@@ -549,9 +539,21 @@ pub fn write_charts(
         windows: &windows,
         duration_s: scn.duration.as_secs_f64(),
     };
-    emit("outcomes", render(&outcomes, w, h))?;
     let ladder = ladder_draw::LadderChart::new(scn, &name, &col.ladder);
-    emit("ladder", render(&ladder, w, h))?;
+    // The four charts are independent, so they are drawn on rayon's pool (two at a time on two
+    // cores; inside a sweep, on the sweep's own pool). Each is drawn exactly as alone, and the
+    // files are written afterwards in a fixed order, so the bytes do not depend on threads.
+    let ((s, q), (o, l)) = rayon::join(
+        || rayon::join(|| render(&states, w, h), || render(&queues, w, h)),
+        || rayon::join(|| render(&outcomes, w, h), || render(&ladder, w, h)),
+    );
+    let mut svgs = Vec::new();
+    for (name, r) in [("states", s), ("queues", q), ("outcomes", o), ("ladder", l)] {
+        let (svg, png) = r.map_err(|e| RunError::Charts(format!("{name}: {e}")))?;
+        dir.write(&format!("{name}.svg"), svg.as_bytes())?;
+        dir.write(&format!("{name}.png"), &png)?;
+        svgs.push((name.to_string(), svg));
+    }
     let page = html::page(scn, summary, &svgs);
     dir.write("index.html", page.as_bytes())?;
     Ok(())
