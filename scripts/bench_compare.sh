@@ -86,7 +86,7 @@ d = "duration_ms=600000", "attackers[0].stop_ms=600000", "clients[0].arrivals.st
 row("duration 600 s (A) vs 60 s (B)", synsim(flood, *d), synsim(flood))
 row("attack 100 k SYN/s (A) vs 10 k (B)", synsim(flood, "attackers[0].rate_per_s=100000",
     "max_events=100000000"), synsim(flood))
-row("backlog 1 M live half-open entries, 100 k SYN/s (A) vs backlog 1024 (B)",
+row("backlog 1 M live half-open entries, 100 k SYN/s (A) vs bench_flood (B: backlog 1024, 10 k SYN/s)",
     synsim(flood, "listeners[0].backlog=1048576", "attackers[0].rate_per_s=100000",
            "max_events=100000000"), synsim(flood))
 # bench_handshakes with its clients spread over 1000 client hosts (10 connections/s each).
