@@ -11,8 +11,7 @@ use common::*;
 use serde_json::Value;
 
 fn run(name: &str, extra: &[&str]) -> (String, Value, String) {
-    let dir = std::env::temp_dir().join(format!("synsim-page-{}-{name}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
+    let dir = scratch_dir("page", name);
     let out = Command::new(env!("CARGO_BIN_EXE_simulate"))
         .arg(scenario_path(name))
         .arg("--out")

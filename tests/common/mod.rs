@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use synsim::net::{HostId, Network};
 use synsim::report::Recorder;
@@ -16,6 +17,17 @@ pub fn scenario_path(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("scenarios")
         .join(format!("{name}.json"))
+}
+
+/// A fresh, empty scratch directory for one test's outputs: unique within the test binary
+/// (a counter) and across binaries (the process id), so tests running in parallel that use the
+/// same scenario never remove each other's files.
+pub fn scratch_dir(kind: &str, name: &str) -> PathBuf {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("synsim-{kind}-{}-{n}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
 }
 
 pub fn load(name: &str) -> Scenario {
