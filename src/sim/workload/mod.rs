@@ -15,6 +15,7 @@
 
 pub mod attacker;
 pub mod client;
+mod conns;
 mod outcome;
 pub mod server;
 
@@ -33,6 +34,7 @@ use crate::time::SimTime;
 use crate::wire::{AddrId, Endpoint};
 
 use client::ClientConn;
+use conns::ConnApps;
 
 /// An application timer the engine holds for a host.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,7 +74,7 @@ pub struct Attempt {
 pub struct HostApps {
     host: HostId,
     /// By connection slot, with the connection's serial.
-    conns: Vec<Option<(u64, ConnApp)>>,
+    conns: ConnApps,
     /// By listener index in the host's stack.
     listeners: Vec<ListenerApp>,
     pub fx: Effects,
@@ -82,7 +84,7 @@ impl HostApps {
     pub fn new(host: HostId) -> HostApps {
         HostApps {
             host,
-            conns: Vec::new(),
+            conns: ConnApps::default(),
             listeners: Vec::new(),
             fx: Effects::default(),
         }
@@ -135,11 +137,7 @@ impl HostApps {
     }
 
     fn hold(&mut self, id: ConnId, serial: u64, app: ConnApp) {
-        let i = id.0 as usize;
-        if self.conns.len() <= i {
-            self.conns.resize(i + 1, None);
-        }
-        self.conns[i] = Some((serial, app));
+        self.conns.insert(id, serial, app);
     }
 
     /// A socket event from the host's stack.
@@ -155,7 +153,7 @@ impl HostApps {
         if let SocketEvent::Acceptable { listener } = event {
             return self.accept_ready(stack, listener as usize, now, out);
         }
-        let Some(Some((s, app))) = self.conns.get_mut(conn.0 as usize) else {
+        let Some((s, app)) = self.conns.get_mut(conn) else {
             return;
         };
         if *s != serial {
@@ -166,7 +164,7 @@ impl HostApps {
             ConnApp::Server(a) => server::on_event(*a, stack, conn, event, now, out),
         }
         if matches!(event, SocketEvent::Closed { .. }) {
-            self.conns[conn.0 as usize] = None;
+            self.conns.remove(conn);
         }
     }
 
@@ -174,7 +172,7 @@ impl HostApps {
     pub fn on_timer(&mut self, stack: &mut Stack, timer: AppTimer, now: SimTime, out: &mut Outbox) {
         match timer {
             AppTimer::Send { conn, serial } => {
-                if let Some(Some((s, ConnApp::Client(c)))) = self.conns.get_mut(conn.0 as usize) {
+                if let Some((s, ConnApp::Client(c))) = self.conns.get_mut(conn) {
                     if *s == serial {
                         c.write(stack, conn, now, out, &mut self.fx);
                     }
@@ -215,17 +213,16 @@ impl HostApps {
     pub fn unfinished(&self) -> u64 {
         self.conns
             .iter()
-            .flatten()
             .filter(|(_, a)| matches!(a, ConnApp::Client(c) if !c.is_done()))
             .count() as u64
     }
 
     /// Client attempts still in progress, appended to `out`.
     pub fn pending(&self, stack: &Stack, out: &mut Vec<PendingAttempt>) {
-        for (i, slot) in self.conns.iter().enumerate() {
-            if let Some((_, ConnApp::Client(c))) = slot {
+        for (id, app) in self.conns.iter() {
+            if let ConnApp::Client(c) = app {
                 if !c.is_done() {
-                    out.push(c.pending(stack, ConnId(i as u32)));
+                    out.push(c.pending(stack, id));
                 }
             }
         }
