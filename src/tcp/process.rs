@@ -462,7 +462,7 @@ impl Stack {
                     _ => {}
                 }
             }
-            if self.tcb(id).has_unsent() {
+            if self.has_unsent(id) {
                 self.send_flight(id, now, false, out);
             }
         }
@@ -474,10 +474,12 @@ impl Stack {
     fn on_new_ack(&mut self, id: ConnId, ack: SeqNum, now: SimTime) {
         let min_rto = self.cfg.min_rto_ms * NS_PER_MS;
         let max_rto = self.cfg.rto_max_ms * NS_PER_MS;
+        let acked = ack.diff(self.tcb(id).snd_una) as usize;
+        let data = acked.min(self.buffers(id).tx.len());
+        if data > 0 {
+            self.buffers_mut(id).tx.consume(data);
+        }
         let t = self.tcb_mut(id);
-        let acked = ack.diff(t.snd_una) as usize;
-        let data = acked.min(t.tx.len());
-        t.tx.consume(data);
         t.snd_una = ack;
         if !t.in_flight() {
             if t.timeouts == 0 {
@@ -508,9 +510,9 @@ impl Stack {
                 TcpState::Established | TcpState::FinWait1 | TcpState::FinWait2
             )
         {
-            let t = self.tcb_mut(id);
-            if seg.seq == t.rcv_nxt {
-                let n = t.rx.push(seg.payload.as_slice());
+            if seg.seq == self.tcb(id).rcv_nxt {
+                let n = self.buffers_mut(id).rx.push(seg.payload.as_slice());
+                let t = self.tcb_mut(id);
                 t.rcv_nxt = t.rcv_nxt.plus(n as u32);
             } else {
                 self.discard(seg, Reason::OutOfOrder, out);
@@ -553,7 +555,7 @@ impl Stack {
         }
         let t = self.tcb(id);
         if t.user {
-            if !t.rx.is_empty() {
+            if !self.buffers(id).rx.is_empty() {
                 self.socket_event(id, SocketEvent::Readable, out);
             }
             if fin_arrived {

@@ -1,7 +1,7 @@
 //! One connection's control block (RFC 9293 §3.3.1).
 
 use crate::time::{SimDuration, SimTime};
-use crate::wire::{Endpoint, Payload, SeqNum};
+use crate::wire::{Endpoint, SeqNum};
 
 use super::options::ConnOptions;
 use super::{Role, TcpState};
@@ -46,12 +46,11 @@ pub struct Tcb {
     /// Sequence number of our FIN once sent.
     pub(crate) fin_seq: Option<SeqNum>,
 
-    /// Unacknowledged and unsent bytes, starting at `snd_una`.
-    pub(crate) tx: Payload,
-    /// The application closed: a FIN follows `tx`.
+    /// This connection's send and receive buffers in the stack's slab
+    /// ([`crate::tcp::stack`]'s `buffers`), or none yet: a request never has any.
+    pub(crate) bufs: u32,
+    /// The application closed: a FIN follows the queued bytes.
     pub(crate) fin_queued: bool,
-    /// Received, not yet read by the application.
-    pub(crate) rx: Payload,
     pub(crate) peer_fin: bool,
 
     /// Expiries of the retransmission timer for what is in flight now (`icsk_retransmits`;
@@ -99,9 +98,8 @@ impl Tcb {
             snd_nxt: SeqNum(0),
             rcv_nxt: SeqNum(0),
             fin_seq: None,
-            tx: Payload::EMPTY,
+            bufs: super::stack::NO_BUFFERS,
             fin_queued: false,
-            rx: Payload::EMPTY,
             peer_fin: false,
             timeouts: 0,
             opened_at: SimTime::ZERO,
@@ -176,12 +174,6 @@ impl Tcb {
     /// Anything sent and not yet acknowledged.
     pub fn in_flight(&self) -> bool {
         self.snd_nxt != self.snd_una
-    }
-
-    /// Something queued that has not been sent yet.
-    pub fn has_unsent(&self) -> bool {
-        let queued = self.tx.len() as u32 + (self.fin_queued as u32);
-        (self.snd_nxt.diff(self.snd_una) as u32) < queued
     }
 
     /// RFC 6298 §2.2/2.3: fold an RTT sample into SRTT/RTTVAR and recompute the RTO.

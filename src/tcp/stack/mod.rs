@@ -5,6 +5,7 @@
 //! [`Stack::set_state`] through which every state change passes, timers, the SYN queue (or SYN
 //! cache) bookkeeping and crash. The socket calls are in `socket`.
 
+mod buffers;
 mod cookies;
 mod send;
 mod socket;
@@ -27,6 +28,8 @@ use super::{ConnId, Counters, Note, Outbox, Reason, Role, SocketEvent, StackConf
 use crate::rng::StreamRng;
 use crate::time::SimTime;
 use crate::wire::{AddrId, Endpoint, SeqNum};
+use buffers::BufferSlab;
+pub(crate) use buffers::NO_BUFFERS;
 
 struct Slot {
     generation: u32,
@@ -38,6 +41,8 @@ pub struct Stack {
     pub cfg: StackConfig,
     slots: Vec<Slot>,
     free: Vec<u32>,
+    /// Send and receive buffers of the connections that carry data ([`buffers`]).
+    buffers: BufferSlab,
     by_tuple: FxHashMap<(Endpoint, Endpoint), ConnId>,
     /// Ports taken by active opens (`connect()`'s choice in O(1) amortised).
     ports: EphemeralPorts,
@@ -82,6 +87,7 @@ impl Stack {
             cfg,
             slots: Vec::new(),
             free: Vec::new(),
+            buffers: BufferSlab::default(),
             by_tuple: FxHashMap::default(),
             ports: EphemeralPorts::default(),
             specs: Vec::new(),
@@ -347,6 +353,7 @@ impl Stack {
             .take()
             .expect("live connection slot");
         self.by_tuple.remove(&(tcb.local, tcb.remote));
+        self.buffers.release(tcb.bufs);
         if tcb.role == Role::Client {
             self.ports.remove(tcb.local, tcb.remote);
         }
@@ -434,6 +441,7 @@ impl Stack {
         self.ports.clear();
         self.slots.clear();
         self.free.clear();
+        self.buffers.clear();
         self.alive = false;
     }
 

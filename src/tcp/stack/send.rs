@@ -111,18 +111,19 @@ impl Stack {
         retransmit: bool,
         out: &mut Outbox,
     ) {
+        let tx = self.buffers(id).tx;
         let t = self.tcb_mut(id);
         let fin = t.fin_queued && !t.fin_acked();
-        if t.tx.is_empty() && !fin {
+        if tx.is_empty() && !fin {
             return;
         }
         let mut flags = Flags::ACK;
-        if !t.tx.is_empty() {
+        if !tx.is_empty() {
             flags = flags.union(Flags::PSH);
         }
         if fin {
             flags = flags.union(Flags::FIN);
-            t.fin_seq = Some(t.snd_una.plus(t.tx.len() as u32));
+            t.fin_seq = Some(t.snd_una.plus(tx.len() as u32));
         }
         let mut seg = Segment {
             src: t.local,
@@ -132,7 +133,7 @@ impl Stack {
             flags,
             window: 0,
             opts: TcpOptions::NONE,
-            payload: t.tx,
+            payload: tx,
         };
         let opt = t.opt;
         let new_nxt = t.snd_una.plus(seg.seg_len());

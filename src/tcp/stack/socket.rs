@@ -4,6 +4,7 @@
 
 use rand::{Rng, RngExt};
 
+use super::NO_BUFFERS;
 use super::Stack;
 use crate::rng::StreamRng;
 use crate::tcp::tcb::TimerKind;
@@ -127,7 +128,10 @@ impl Stack {
 
     /// recv(): takes the bytes received and not yet read.
     pub fn recv(&mut self, id: ConnId) -> Payload {
-        std::mem::replace(&mut self.tcb_mut(id).rx, Payload::EMPTY)
+        if self.tcb(id).bufs == NO_BUFFERS {
+            return Payload::EMPTY;
+        }
+        std::mem::replace(&mut self.buffers_mut(id).rx, Payload::EMPTY)
     }
 
     /// Whether the peer's FIN has arrived.
@@ -138,14 +142,11 @@ impl Stack {
     /// write(): queue bytes; send at once if nothing is in flight. Ignored after close().
     pub fn write(&mut self, id: ConnId, data: Payload, now: SimTime, out: &mut Outbox) {
         self.clock = now;
-        let t = self.tcb_mut(id);
-        if t.fin_queued {
+        if self.tcb(id).fin_queued {
             return;
         }
-        let mut tx = t.tx;
-        tx.push(data.as_slice());
-        t.tx = tx;
-        if !t.in_flight() {
+        self.buffers_mut(id).tx.push(data.as_slice());
+        if !self.tcb(id).in_flight() {
             self.send_flight(id, now, false, out);
         }
     }
