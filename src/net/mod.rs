@@ -142,10 +142,17 @@ pub struct Network {
     /// Explicit path specs by (from, to); everything else uses `default_path`.
     explicit: FxHashMap<(HostId, HostId), PathSpec>,
     default_path: PathSpec,
-    /// Paths created on first use, keyed by (from, to); `to` is `None` for "unowned". A map, not
-    /// an H x (H+1) table, so memory follows the paths actually used, not the square of the
-    /// number of hosts (a scenario with thousands of hosts must not need gigabytes).
-    paths: FxHashMap<(HostId, Option<HostId>), Path>,
+    /// Paths created on first use, one per (from, to) that carried a packet; `to` is `None` for
+    /// "unowned". Not an H x (H+1) table, so memory follows the paths actually used, not the
+    /// square of the number of hosts (a scenario with thousands of hosts must not need
+    /// gigabytes).
+    paths: Vec<Path>,
+    /// Index in `paths` by (from, to).
+    path_index: FxHashMap<(HostId, Option<HostId>), u32>,
+    /// By sending host: the receiver and path index of the last path it used. Most hosts talk
+    /// to one peer (a client to its server, an attacker to its target), so this answers most
+    /// lookups without hashing.
+    last_path: Vec<(Option<HostId>, u32)>,
     rules: Vec<DropRule>,
     icmp: Option<IcmpSpec>,
     /// Per-destination token buckets (token time in ns), Linux `inet_peer_xrlim_allow`.
@@ -167,7 +174,9 @@ impl Network {
             addrs,
             explicit: explicit.into_iter().collect(),
             default_path,
-            paths: FxHashMap::default(),
+            paths: Vec::new(),
+            path_index: FxHashMap::default(),
+            last_path: Vec::new(),
             host_names,
             rules,
             icmp,
@@ -181,24 +190,36 @@ impl Network {
     }
 
     fn path(&mut self, from: HostId, to: Option<HostId>) -> &mut Path {
-        let (explicit, default_path, names, streams) = (
-            &self.explicit,
-            &self.default_path,
-            &self.host_names,
-            &self.streams,
-        );
-        self.paths.entry((from, to)).or_insert_with(|| {
-            let spec = to
-                .and_then(|t| explicit.get(&(from, t)).cloned())
-                .unwrap_or_else(|| default_path.clone());
-            let to_name = to.map_or("*", |t| names[t.0 as usize].as_str());
-            let name = format!("path/{}/{}", names[from.0 as usize], to_name);
-            Path {
-                spec,
-                rng: streams.stream(&name),
-                last_at: SimTime::ZERO,
+        let f = from.0 as usize;
+        if let Some(&(last_to, i)) = self.last_path.get(f) {
+            if last_to == to && i != u32::MAX {
+                return &mut self.paths[i as usize];
             }
-        })
+        }
+        let i = match self.path_index.get(&(from, to)) {
+            Some(&i) => i,
+            None => {
+                let spec = to
+                    .and_then(|t| self.explicit.get(&(from, t)).cloned())
+                    .unwrap_or_else(|| self.default_path.clone());
+                let names = &self.host_names;
+                let to_name = to.map_or("*", |t| names[t.0 as usize].as_str());
+                let name = format!("path/{}/{}", names[f], to_name);
+                self.paths.push(Path {
+                    spec,
+                    rng: self.streams.stream(&name),
+                    last_at: SimTime::ZERO,
+                });
+                let i = (self.paths.len() - 1) as u32;
+                self.path_index.insert((from, to), i);
+                i
+            }
+        };
+        if self.last_path.len() <= f {
+            self.last_path.resize(f + 1, (None, u32::MAX));
+        }
+        self.last_path[f] = (to, i);
+        &mut self.paths[i as usize]
     }
 
     /// Routes a packet sent by host `from` at `now`. Returns the route and, for a black hole
