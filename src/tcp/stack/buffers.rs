@@ -8,6 +8,8 @@
 //!
 //! [`Tcb`]: crate::tcp::tcb::Tcb
 
+use slab::Slab;
+
 use super::Stack;
 use crate::tcp::ConnId;
 use crate::wire::Payload;
@@ -24,59 +26,31 @@ pub(crate) struct Buffers {
     pub rx: Payload,
 }
 
-/// The buffers of every connection that has some, reused through a free list.
-#[derive(Debug, Default)]
-pub(crate) struct BufferSlab {
-    slots: Vec<Buffers>,
-    free: Vec<u32>,
-}
+/// What a connection without buffers reads.
+const EMPTY: Buffers = Buffers {
+    tx: Payload::EMPTY,
+    rx: Payload::EMPTY,
+};
 
-impl BufferSlab {
-    fn alloc(&mut self) -> u32 {
-        match self.free.pop() {
-            Some(i) => i,
-            None => {
-                self.slots.push(Buffers::default());
-                (self.slots.len() - 1) as u32
-            }
-        }
-    }
-
-    /// Gives buffer `i` back (emptied for its next owner).
-    pub(crate) fn release(&mut self, i: u32) {
-        if i != NO_BUFFERS {
-            self.slots[i as usize] = Buffers::default();
-            self.free.push(i);
-        }
-    }
-
-    /// Every connection is gone (the host crashed).
-    pub(crate) fn clear(&mut self) {
-        self.slots.clear();
-        self.free.clear();
-    }
-}
+/// The buffers of every connection that has some (a slab: freed keys are reused).
+pub(crate) type BufferSlab = Slab<Buffers>;
 
 impl Stack {
     /// Connection `id`'s buffers (empty ones if it has none yet).
-    pub(crate) fn buffers(&self, id: ConnId) -> Buffers {
-        match self.tcb(id).bufs {
-            NO_BUFFERS => Buffers::default(),
-            i => self.buffers.slots[i as usize],
-        }
+    pub(crate) fn buffers(&self, id: ConnId) -> &Buffers {
+        self.buffers
+            .get(self.tcb(id).bufs as usize)
+            .unwrap_or(&EMPTY)
     }
 
     /// Connection `id`'s buffers, allocated on first use.
     pub(crate) fn buffers_mut(&mut self, id: ConnId) -> &mut Buffers {
-        let i = match self.tcb(id).bufs {
-            NO_BUFFERS => {
-                let i = self.buffers.alloc();
-                self.tcb_mut(id).bufs = i;
-                i
-            }
-            i => i,
-        };
-        &mut self.buffers.slots[i as usize]
+        let mut i = self.tcb(id).bufs;
+        if i == NO_BUFFERS {
+            i = self.buffers.insert(EMPTY) as u32;
+            self.tcb_mut(id).bufs = i;
+        }
+        &mut self.buffers[i as usize]
     }
 
     /// Something queued that has not been sent yet.
@@ -92,18 +66,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn released_buffers_come_back_empty() {
-        let mut s = BufferSlab::default();
-        let a = s.alloc();
-        s.slots[a as usize].tx.push(b"hello");
-        let b = s.alloc();
-        assert_ne!(a, b);
-        s.release(a);
-        s.release(NO_BUFFERS);
-        let c = s.alloc();
-        assert_eq!(c, a, "reused");
-        assert!(s.slots[c as usize].tx.is_empty());
-        s.clear();
-        assert_eq!(s.alloc(), 0);
+    fn a_connection_without_buffers_reads_empty_ones_and_gets_them_on_first_write() {
+        let mut slab = BufferSlab::new();
+        assert!(
+            slab.get(NO_BUFFERS as usize).is_none(),
+            "NO_BUFFERS is never a key"
+        );
+        let a = slab.insert(EMPTY);
+        slab[a].tx.push(b"hello");
+        slab.try_remove(a);
+        let b = slab.insert(EMPTY);
+        assert_eq!(a, b, "a freed key is reused");
+        assert!(slab[b].tx.is_empty(), "and its buffers start empty");
     }
 }

@@ -353,7 +353,7 @@ impl Stack {
             .take()
             .expect("live connection slot");
         self.by_tuple.remove(&(tcb.local, tcb.remote));
-        self.buffers.release(tcb.bufs);
+        self.buffers.try_remove(tcb.bufs as usize);
         if tcb.role == Role::Client {
             self.ports.remove(tcb.local, tcb.remote);
         }
